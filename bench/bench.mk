@@ -1,0 +1,1 @@
+# bench/ — benchmark programs (built by `make`, not installed).

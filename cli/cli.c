@@ -1,0 +1,108 @@
+/*
+ * cli.c — sng_cli_main: the command dispatcher, help and version, and helpers shared by the
+ * commands. Exit codes: 0 ok, 1 bad input (model, data, checkpoint), 2 usage, 3 internal error.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct cmd {
+    const char *name;
+    sngi_cmd_fn fn;
+    const char *help;
+} cmd;
+
+static const cmd commands[] = {
+    {"check", sngi_cmd_check, "compile a model and print its summary (--json)"},
+    {"dot", sngi_cmd_dot, "print the model graph as Graphviz DOT"},
+    {"ops", sngi_cmd_ops, "list the ops a model file can use"},
+    {"data", sngi_cmd_data, "describe a dataset source (directory, archive, IDX)"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "Usage: sngraph [--version] [--help] COMMAND [ARGS]\n\n"
+               "sngraph compiles, trains and runs Siamese networks declared in XML.\n\n"
+               "Commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\nRun 'sngraph COMMAND --help' for a command's options. A model may be given as a\n"
+               "path or by bare name (e.g. siamese_vgg16), looked up in $SNG_MODEL_DIR and\n"
+               "%s.\n"
+               "Exit status: 0 ok, 1 bad input, 2 usage error, 3 internal error.\n",
+            SNG_MODELDIR);
+}
+
+sng_ctx *sngi_cli_ctx(void) {
+    sng_ctx *ctx = sng_ctx_new();
+    if (!ctx) return NULL;
+    const char *env = getenv("SNG_MODEL_DIR");
+    if (env && *env) {
+        char *copy = strdup(env);
+        for (char *save = NULL, *t = copy ? strtok_r(copy, ":", &save) : NULL; t;
+             t = strtok_r(NULL, ":", &save))
+            sng_ctx_add_model_dir(ctx, t);
+        free(copy);
+    }
+    sng_ctx_add_model_dir(ctx, SNG_MODELDIR);
+    return ctx;
+}
+
+int sngi_cli_exit(sng_status st) {
+    switch (st) {
+    case SNG_OK: return SNG_EXIT_OK;
+    case SNG_ERR_USAGE: return SNG_EXIT_USAGE;
+    case SNG_ERR_INTERNAL: return SNG_EXIT_INTERNAL;
+    default: return SNG_EXIT_INPUT;
+    }
+}
+
+int sngi_cli_report(FILE *err, const char *cmd, sng_ctx *ctx, sng_status st) {
+    const char *m = sng_ctx_errmsg(ctx);
+    fprintf(err, "sngraph %s: %s\n", cmd, m && *m ? m : sng_status_str(st));
+    return sngi_cli_exit(st);
+}
+
+int sngi_cli_take_set(int argc, char **argv, int *i, sng_setting *set, int *n_set, int max,
+                      FILE *err) {
+    if (*i + 1 >= argc) {
+        fprintf(err, "sngraph: --set needs KEY=VALUE\n");
+        return -1;
+    }
+    char *kv = argv[++*i];
+    char *eq = strchr(kv, '=');
+    if (!eq || eq == kv) {
+        fprintf(err, "sngraph: --set '%s': expected KEY=VALUE\n", kv);
+        return -1;
+    }
+    if (*n_set >= max) {
+        fprintf(err, "sngraph: too many --set options\n");
+        return -1;
+    }
+    *eq = 0;
+    set[*n_set].key = kv;
+    set[*n_set].value = eq + 1;
+    (*n_set)++;
+    return 0;
+}
+
+int sng_cli_main(int argc, char **argv, FILE *out, FILE *err) {
+    if (argc < 2) {
+        usage(err);
+        return SNG_EXIT_USAGE;
+    }
+    const char *c = argv[1];
+    if (!strcmp(c, "--help") || !strcmp(c, "-h") || !strcmp(c, "help")) {
+        usage(out);
+        return SNG_EXIT_OK;
+    }
+    if (!strcmp(c, "--version") || !strcmp(c, "-V")) {
+        fprintf(out, "sngraph %s\n", PACKAGE_VERSION);
+        return SNG_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(commands[i].name, c)) return commands[i].fn(argc - 1, argv + 1, out, err);
+    fprintf(err, "sngraph: unknown command '%s' (see 'sngraph --help')\n", c);
+    return SNG_EXIT_USAGE;
+}

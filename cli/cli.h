@@ -1,0 +1,30 @@
+/*
+ * cli.h — the sngraph program's commands. Each command is `int sngi_cmd_X(argc, argv, out, err)`
+ * with argv[0] the command name, returns an exit code (SNG_EXIT_*), and prints only to out/err.
+ */
+#ifndef SNG_CLI_H
+#define SNG_CLI_H
+
+#include <stdio.h>
+
+#include "engine/sng_int.h"
+
+typedef int (*sngi_cmd_fn)(int argc, char **argv, FILE *out, FILE *err);
+
+int sngi_cmd_check(int argc, char **argv, FILE *out, FILE *err);
+int sngi_cmd_dot(int argc, char **argv, FILE *out, FILE *err);
+int sngi_cmd_ops(int argc, char **argv, FILE *out, FILE *err);
+int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err);
+
+/* A context with the model directories set up: $SNG_MODEL_DIR (colon-separated), then the
+ * installed $(pkgdatadir)/models. Returns NULL on OOM. */
+sng_ctx *sngi_cli_ctx(void);
+/* Exit code for a status: 0 ok, 1 bad input, 3 internal. */
+int sngi_cli_exit(sng_status st);
+/* Prints "sngraph CMD: error message" and returns the exit code for st. */
+int sngi_cli_report(FILE *err, const char *cmd, sng_ctx *ctx, sng_status st);
+/* Collects `--set key=value` (argv[*i] is "--set"); returns 0 or -1 on a malformed one. */
+int sngi_cli_take_set(int argc, char **argv, int *i, sng_setting *set, int *n_set, int max,
+                      FILE *err);
+
+#endif

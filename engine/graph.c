@@ -1,0 +1,437 @@
+/*
+ * graph.c — building and compiling the static graph: nodes and aliases added by the XML reader
+ * are resolved to ids, sorted topologically (cycles reported), op attributes parsed, shapes
+ * inferred and parameters created (tied instances share them by scope-qualified name).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ops/op.h"
+#include "sng_int.h"
+
+#define ALIAS_MAX_DEPTH 64
+
+sng_graph *sngi_graph_new(void) { return sngi_calloc(1, sizeof(sng_graph)); }
+
+static void node_free(sngi_node *n) {
+    free(n->name);
+    free(n->elem);
+    free(n->instance);
+    free(n->scope);
+    free(n->attr);
+    for (int i = 0; i < n->n_kv; i++) {
+        free(n->kv[i].key);
+        free(n->kv[i].val);
+    }
+    free(n->kv);
+    for (int i = 0; i < n->n_in; i++) free(n->in_ref[i]);
+    free(n->in_ref);
+    free(n->in);
+    free(n->in_shape);
+    free(n->param);
+}
+
+void sng_graph_free(sng_graph *g) {
+    if (!g) return;
+    for (int i = 0; i < g->n_nodes; i++) node_free(&g->nodes[i]);
+    free(g->nodes);
+    for (int i = 0; i < g->n_params; i++) free(g->params[i].name);
+    free(g->params);
+    free(g->outputs);
+    for (int i = 0; i < g->n_outputs; i++) free(g->out_ref[i]);
+    free(g->out_ref);
+    free(g->out_line);
+    free(g->losses);
+    free(g->inputs);
+    for (int i = 0; i < g->cfg.n; i++) {
+        free(g->cfg.kv[i].key);
+        free(g->cfg.kv[i].val);
+    }
+    free(g->cfg.kv);
+    free(g->cfg.files);
+    for (int i = 0; i < g->n_strings; i++) free(g->strings[i]);
+    free(g->strings);
+    for (int i = 0; i < g->n_alias; i++) {
+        free(g->alias_from[i]);
+        free(g->alias_to[i]);
+    }
+    free(g->alias_from);
+    free(g->alias_to);
+    free(g->name);
+    free(g->file);
+    free(g->xml_text);
+    free(g);
+}
+
+/* Grows *arr (of elem bytes each) to hold at least need elements. Returns 0 or -1 on OOM. */
+static int grow(void **arr, int *cap, int need, size_t elem) {
+    if (need <= *cap) return 0;
+    int nc = *cap ? *cap * 2 : 16;
+    while (nc < need) nc *= 2;
+    void *p = sngi_realloc(*arr, (size_t)nc * elem);
+    if (!p) return -1;
+    memset((char *)p + (size_t)*cap * elem, 0, (size_t)(nc - *cap) * elem);
+    *arr = p;
+    *cap = nc;
+    return 0;
+}
+
+char *sngi_graph_intern(sng_graph *g, const char *s) {
+    for (int i = 0; i < g->n_strings; i++)
+        if (strcmp(g->strings[i], s) == 0) return g->strings[i];
+    char **p = sngi_realloc(g->strings, sizeof(char *) * (size_t)(g->n_strings + 1));
+    if (!p) return NULL;
+    g->strings = p;
+    if (!(p[g->n_strings] = sngi_strdup(s))) return NULL;
+    return p[g->n_strings++];
+}
+
+int sngi_graph_find(const sng_graph *g, const char *name) {
+    for (int i = 0; i < g->n_nodes; i++)
+        if (strcmp(g->nodes[i].name, name) == 0) return i;
+    return -1;
+}
+
+sng_status sngi_graph_add_node(sng_ctx *ctx, sng_graph *g, const char *name, const char *elem,
+                               const char *file, int line, int *out_id) {
+    int prev = sngi_graph_find(g, name);
+    if (prev >= 0)
+        return sngi_fail_at(ctx, SNG_ERR_MODEL, file, line,
+                            "<%s name=\"%s\">: duplicate name (first defined at %s:%d)", elem, name,
+                            g->nodes[prev].file, g->nodes[prev].line);
+    for (int i = 0; i < g->n_alias; i++)
+        if (strcmp(g->alias_from[i], name) == 0)
+            return sngi_fail_at(ctx, SNG_ERR_MODEL, file, line,
+                                "<%s name=\"%s\">: duplicate name (an instance or subgraph input "
+                                "has this name)",
+                                elem, name);
+    if (grow((void **)&g->nodes, &g->cap_nodes, g->n_nodes + 1, sizeof(sngi_node)))
+        return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    sngi_node *n = &g->nodes[g->n_nodes];
+    memset(n, 0, sizeof *n);
+    n->name = sngi_strdup(name);
+    n->elem = sngi_strdup(elem);
+    n->file = sngi_graph_intern(g, file ? file : "(model)");
+    n->line = line;
+    n->trainable = 1;
+    n->batched = 1;
+    n->loss_weight = 1.0f;
+    if (!n->name || !n->elem || !n->file) {
+        node_free(n);
+        return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    }
+    *out_id = g->n_nodes++;
+    return SNG_OK;
+}
+
+sng_status sngi_graph_add_alias(sng_ctx *ctx, sng_graph *g, const char *from, const char *to) {
+    if (grow((void **)&g->alias_from, &g->cap_alias, g->n_alias + 1, sizeof(char *)))
+        return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    int cap = g->cap_alias / 2; /* alias_to grows in step with alias_from */
+    (void)cap;
+    char **t = sngi_realloc(g->alias_to, sizeof(char *) * (size_t)g->cap_alias);
+    if (!t) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    g->alias_to = t;
+    g->alias_from[g->n_alias] = sngi_strdup(from);
+    g->alias_to[g->n_alias] = sngi_strdup(to);
+    if (!g->alias_from[g->n_alias] || !g->alias_to[g->n_alias]) {
+        free(g->alias_from[g->n_alias]);
+        free(g->alias_to[g->n_alias]);
+        return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    }
+    g->n_alias++;
+    return SNG_OK;
+}
+
+sng_status sngi_node_add_kv(sng_ctx *ctx, sng_graph *g, int id, const char *key, const char *val,
+                            int line) {
+    sngi_node *n = &g->nodes[id];
+    sngi_kv *kv = sngi_realloc(n->kv, sizeof(sngi_kv) * (size_t)(n->n_kv + 1));
+    if (!kv) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    n->kv = kv;
+    kv[n->n_kv].key = sngi_strdup(key);
+    kv[n->n_kv].val = sngi_strdup(val);
+    kv[n->n_kv].line = line;
+    kv[n->n_kv].used = 0;
+    if (!kv[n->n_kv].key || !kv[n->n_kv].val) {
+        free(kv[n->n_kv].key);
+        free(kv[n->n_kv].val);
+        return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    }
+    n->n_kv++;
+    return SNG_OK;
+}
+
+sng_status sngi_node_add_in(sng_ctx *ctx, sng_graph *g, int id, const char *ref) {
+    sngi_node *n = &g->nodes[id];
+    char **r = sngi_realloc(n->in_ref, sizeof(char *) * (size_t)(n->n_in + 1));
+    if (!r) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    n->in_ref = r;
+    if (!(r[n->n_in] = sngi_strdup(ref))) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    n->n_in++;
+    return SNG_OK;
+}
+
+/* ---- parameters ------------------------------------------------------------------------------- */
+sng_status sngi_graph_param(sng_ctx *ctx, sng_graph *g, int node_id, const char *pname,
+                            const sngi_shape *shape, sngi_init init, int fan_in, int fan_out,
+                            int *out_id) {
+    sngi_node *n = &g->nodes[node_id];
+    /* The parameter's name: scope + the node's name local to its instance + pname. Two
+     * instances with the same scope produce the same name, which is what ties them. */
+    const char *local = n->name;
+    if (n->instance) {
+        size_t k = strlen(n->instance);
+        if (strncmp(n->name, n->instance, k) == 0 && n->name[k] == '/') local = n->name + k + 1;
+    }
+    char full[3 * SNG_MAX_NAME];
+    snprintf(full, sizeof full, "%s%s%s/%s", n->scope && *n->scope ? n->scope : "",
+             n->scope && *n->scope ? "/" : "", local, pname);
+    int id = -1;
+    for (int i = 0; i < g->n_params; i++)
+        if (strcmp(g->params[i].name, full) == 0) id = i;
+    if (id >= 0) {
+        sngi_param *p = &g->params[id];
+        if (!sngi_shape_eq(&p->shape, shape)) {
+            char a[64], b[64];
+            const sngi_node *o = &g->nodes[p->first_node];
+            return sngi_fail_node(ctx, SNG_ERR_SHAPE, n,
+                                  "tied parameter '%s' has shape %s here but %s in node '%s' "
+                                  "(%s:%d): tied instances must see the same input shapes",
+                                  full, sngi_shape_str(shape, a, sizeof a),
+                                  sngi_shape_str(&p->shape, b, sizeof b), o->name, o->file,
+                                  o->line);
+        }
+        p->n_users++;
+    } else {
+        if (grow((void **)&g->params, &g->cap_params, g->n_params + 1, sizeof(sngi_param)))
+            return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+        id = g->n_params;
+        sngi_param *p = &g->params[id];
+        memset(p, 0, sizeof *p);
+        if (!(p->name = sngi_strdup(full))) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+        p->shape = *shape;
+        p->init = init;
+        p->fan_in = fan_in;
+        p->fan_out = fan_out;
+        p->trainable = 1;
+        p->n_users = 1;
+        p->first_node = node_id;
+        g->n_params++;
+    }
+    int *pp = sngi_realloc(n->param, sizeof(int) * (size_t)(n->n_param + 1));
+    if (!pp) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    n->param = pp;
+    pp[n->n_param++] = id;
+    *out_id = id;
+    return SNG_OK;
+}
+
+/* ---- compile ---------------------------------------------------------------------------------- */
+/* Resolves a reference through aliases to a node id; -1 if dangling. */
+static int resolve(const sng_graph *g, const char *ref) {
+    const char *cur = ref;
+    for (int depth = 0; depth < ALIAS_MAX_DEPTH; depth++) {
+        int id = sngi_graph_find(g, cur);
+        if (id >= 0) return id;
+        const char *next = NULL;
+        for (int i = 0; i < g->n_alias; i++)
+            if (strcmp(g->alias_from[i], cur) == 0) next = g->alias_to[i];
+        if (!next) return -1;
+        cur = next;
+    }
+    return -1;
+}
+
+static sng_status resolve_all(sng_ctx *ctx, sng_graph *g) {
+    for (int i = 0; i < g->n_nodes; i++) {
+        sngi_node *n = &g->nodes[i];
+        n->in = sngi_calloc((size_t)n->n_in + 1, sizeof(int));
+        if (!n->in) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+        for (int k = 0; k < n->n_in; k++) {
+            int id = resolve(g, n->in_ref[k]);
+            if (id < 0)
+                return sngi_fail_node(ctx, SNG_ERR_MODEL, n,
+                                      "input '%s' refers to no node, input or instance",
+                                      n->in_ref[k]);
+            if (id == i)
+                return sngi_fail_node(ctx, SNG_ERR_MODEL, n, "node uses itself as input (cycle)");
+            n->in[k] = id;
+        }
+    }
+    return SNG_OK;
+}
+
+/* Kahn's algorithm; on success nodes are permuted into topological order (stable: among ready
+ * nodes the one declared first goes first, so the order is deterministic). */
+static sng_status topo_sort(sng_ctx *ctx, sng_graph *g) {
+    int n = g->n_nodes;
+    int *indeg = sngi_calloc((size_t)n + 1, sizeof(int));
+    int *order = sngi_calloc((size_t)n + 1, sizeof(int));
+    int *pos = sngi_calloc((size_t)n + 1, sizeof(int));
+    char *done = sngi_calloc((size_t)n + 1, 1);
+    sngi_node *sorted = sngi_calloc((size_t)n + 1, sizeof(sngi_node));
+    sng_status st = SNG_OK;
+    if (!indeg || !order || !pos || !done || !sorted) {
+        st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) indeg[i] = g->nodes[i].n_in;
+    int k = 0;
+    /* O(n^2) worst case; graphs are hundreds of nodes. */
+    while (k < n) {
+        int pick = -1;
+        for (int i = 0; i < n && pick < 0; i++)
+            if (!done[i] && indeg[i] == 0) pick = i;
+        if (pick < 0) break;
+        done[pick] = 1;
+        order[k++] = pick;
+        for (int j = 0; j < n; j++)
+            for (int e = 0; e < g->nodes[j].n_in; e++)
+                if (g->nodes[j].in[e] == pick) indeg[j]--;
+    }
+    if (k < n) {
+        for (int i = 0; i < n; i++)
+            if (!done[i]) {
+                st = sngi_fail_node(ctx, SNG_ERR_MODEL, &g->nodes[i],
+                                    "is part of a cycle (its input '%s' depends on it)",
+                                    g->nodes[i].in_ref[0]);
+                break;
+            }
+        goto out;
+    }
+    for (int i = 0; i < n; i++) pos[order[i]] = i;
+    for (int i = 0; i < n; i++) {
+        sorted[i] = g->nodes[order[i]];
+        for (int e = 0; e < sorted[i].n_in; e++) sorted[i].in[e] = pos[sorted[i].in[e]];
+        sorted[i].order = i;
+    }
+    memcpy(g->nodes, sorted, sizeof(sngi_node) * (size_t)n);
+    for (int i = 0; i < g->n_outputs; i++) g->outputs[i] = pos[g->outputs[i]];
+out:
+    free(indeg);
+    free(order);
+    free(pos);
+    free(done);
+    free(sorted);
+    return st;
+}
+
+static sng_status add_id(sng_ctx *ctx, int **arr, int *n, int id) {
+    int *p = sngi_realloc(*arr, sizeof(int) * (size_t)(*n + 1));
+    if (!p) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    p[(*n)++] = id;
+    *arr = p;
+    return SNG_OK;
+}
+
+/* Reads the attributes every node may have, then the op's own, then rejects unread ones. */
+static sng_status parse_node(sng_ctx *ctx, sng_graph *g, int id) {
+    sngi_node *n = &g->nodes[id];
+    sng_op_ctx c = {ctx, g, id, n};
+    sng_status st;
+    const char *doc;
+    sngi_attr_raw(&c, "doc", &doc); /* free text for people, allowed on every node */
+    if ((st = sngi_attr_bool(&c, "trainable", 1, &n->trainable))) return st;
+    if (n->op->flags & SNG_OP_LOSS) {
+        n->is_loss = 1;
+        n->batched = 0;
+        if ((st = sngi_attr_float(&c, "weight", 1.0f, 0.0f, 1e6f, &n->loss_weight))) return st;
+    }
+    if (n->op->n_inputs >= 0 && n->n_in != n->op->n_inputs)
+        return sngi_fail_node(ctx, SNG_ERR_MODEL, n, "op '%s' takes %d input%s, got %d (in=\"...\")",
+                              n->op->name, n->op->n_inputs, n->op->n_inputs == 1 ? "" : "s",
+                              n->n_in);
+    if (n->op->n_inputs < 0 && n->n_in < 1)
+        return sngi_fail_node(ctx, SNG_ERR_MODEL, n, "op '%s' needs at least one input (in=\"...\")",
+                              n->op->name);
+    if (n->op->attr_size) {
+        n->attr = sngi_calloc(1, n->op->attr_size);
+        if (!n->attr) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    }
+    if (n->op->parse && (st = n->op->parse(&c, n->attr))) return st;
+    for (int i = 0; i < n->n_kv; i++)
+        if (!n->kv[i].used) {
+            char known[1024] = "";
+            return sngi_fail_at(ctx, SNG_ERR_MODEL, n->file, n->kv[i].line,
+                                "<%s name=\"%s\">: unknown attribute '%s' for op '%s'%s", n->elem,
+                                n->name, n->kv[i].key, n->op->name, known);
+        }
+    return SNG_OK;
+}
+
+static sng_status infer_node(sng_ctx *ctx, sng_graph *g, int id) {
+    sngi_node *n = &g->nodes[id];
+    n->in_shape = sngi_calloc((size_t)n->n_in + 1, sizeof(sngi_shape));
+    if (!n->in_shape) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    for (int k = 0; k < n->n_in; k++) {
+        const sngi_node *src = &g->nodes[n->in[k]];
+        if (!src->batched)
+            return sngi_fail_node(ctx, SNG_ERR_SHAPE, n,
+                                  "input '%s' is a per-batch value (a loss) and cannot feed a node",
+                                  src->name);
+        n->in_shape[k] = src->shape;
+    }
+    sng_op_ctx c = {ctx, g, id, n};
+    sng_status st = n->op->infer(&c, n->attr);
+    if (st) return st;
+    if (n->is_loss) n->shape.nd = 0;
+    return SNG_OK;
+}
+
+sng_status sngi_graph_compile(sng_ctx *ctx, sng_graph *g) {
+    sng_status st;
+    /* Ops first: an unknown element is reported before any reference error. */
+    for (int i = 0; i < g->n_nodes; i++) {
+        sngi_node *n = &g->nodes[i];
+        n->op = sngi_op_find(n->elem);
+        if (!n->op) {
+            return sngi_fail_at(ctx, SNG_ERR_MODEL, n->file, n->line,
+                                "<%s name=\"%s\">: unknown element or op '%s' (see `sngraph ops`)",
+                                n->elem, n->name, n->elem);
+        }
+    }
+    if ((st = resolve_all(ctx, g))) return st;
+    if ((st = topo_sort(ctx, g))) return st;
+    for (int i = 0; i < g->n_nodes; i++)
+        if ((st = parse_node(ctx, g, i))) return st;
+    for (int i = 0; i < g->n_nodes; i++)
+        if ((st = infer_node(ctx, g, i))) return st;
+    for (int i = 0; i < g->n_nodes; i++) {
+        sngi_node *n = &g->nodes[i];
+        if (n->op->flags & SNG_OP_INPUT && (st = add_id(ctx, &g->inputs, &g->n_inputs, i)))
+            return st;
+        if (n->is_loss && (st = add_id(ctx, &g->losses, &g->n_losses, i))) return st;
+        for (int k = 0; k < n->n_param; k++) {
+            const sngi_param *p = &g->params[n->param[k]];
+            if (p->trainable) g->untied_trainable += sngi_shape_numel(&p->shape);
+        }
+    }
+    for (int i = 0; i < g->n_outputs; i++) g->nodes[g->outputs[i]].is_output = 1;
+    if (g->n_outputs == 0 && g->n_losses == 0)
+        return sngi_fail_at(ctx, SNG_ERR_MODEL, g->file, 1,
+                            "<model>: the model has no <output> and no loss");
+    return SNG_OK;
+}
+
+void sng_graph_stats_get(const sng_graph *g, sng_graph_stats *out) {
+    memset(out, 0, sizeof *out);
+    out->n_nodes = g->n_nodes;
+    out->n_params = g->n_params;
+    for (int i = 0; i < g->n_params; i++) {
+        int64_t k = sngi_shape_numel(&g->params[i].shape);
+        if (g->params[i].trainable)
+            out->trainable += k;
+        else
+            out->non_trainable += k;
+    }
+    out->untied_trainable = g->untied_trainable;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const sngi_node *n = &g->nodes[i];
+        out->flops_per_sample += n->flops;
+        if (n->batched && !(n->op->flags & SNG_OP_INPUT))
+            out->activation_bytes += sngi_shape_numel(&n->shape) * (int64_t)sizeof(float);
+    }
+}

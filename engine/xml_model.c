@@ -1,0 +1,644 @@
+/*
+ * xml_model.c — reading a model file with libxml2: safe parsing (no network, no DTD, no entity
+ * expansion), XIncludes restricted to the model's directory tree and the model directories,
+ * RelaxNG validation against the schema compiled into the library, and the walk that turns
+ * elements into graph nodes (subgraph instances expanded with qualified names and parameter
+ * scopes). Every error carries FILE:LINE.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/uri.h>
+#include <libxml/relaxng.h>
+#include <libxml/tree.h>
+#include <libxml/xinclude.h>
+#include <libxml/xmlerror.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sng_int.h"
+
+#define MAX_MODEL_BYTES (16u << 20)
+#define MAX_INSTANCE_DEPTH 16
+#define XI_NS_2001 "http://www.w3.org/2001/XInclude"
+#define XI_NS_2003 "http://www.w3.org/2003/XInclude"
+
+/* The RelaxNG schema (models/sngraph.rng), embedded at build time so validation never depends
+ * on where the program was installed. */
+__asm__(".section .rodata\n"
+        ".global sngi_schema_text\n"
+        ".type sngi_schema_text, @object\n"
+        "sngi_schema_text:\n"
+        ".incbin \"" SNG_SCHEMA_FILE "\"\n"
+        ".byte 0\n"
+        ".previous\n");
+extern const char sngi_schema_text[];
+
+/* ---- libxml2 error capture ------------------------------------------------------------------- */
+typedef struct xml_errs {
+    sng_ctx *ctx;
+    int have;
+    sng_status st;
+} xml_errs;
+
+static void on_xml_error(void *user, xmlErrorPtr e) {
+    xml_errs *x = user;
+    if (x->have || !e || e->level < XML_ERR_ERROR) return;
+    x->have = 1;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", e->message ? e->message : "error");
+    size_t k = strlen(msg);
+    while (k && (msg[k - 1] == '\n' || msg[k - 1] == ' ')) msg[--k] = 0;
+    const char *what = e->domain == XML_FROM_RELAXNGV ? "not valid against the schema: " : "";
+    sngi_fail_at(x->ctx, x->st, e->file ? e->file : "(model)", e->line, "%s%s", what, msg);
+}
+
+/* ---- where XInclude may read ----------------------------------------------------------------- */
+static char **allowed_roots;
+static int n_allowed_roots;
+static xmlExternalEntityLoader prev_loader;
+
+static int path_under(const char *real, const char *root) {
+    size_t k = strlen(root);
+    return strncmp(real, root, k) == 0 && (real[k] == '/' || real[k] == 0 || root[k - 1] == '/');
+}
+
+/* Resolves a URL or path to a real file path; returns 0 and fills out when it is a readable
+ * regular file under an allowed root. */
+static int allowed_path(const char *url, char *out) {
+    if (!url) return 0;
+    if (strncmp(url, "file://", 7) == 0) url += 7;
+    if (strstr(url, "://")) return 0; /* no network, no other schemes */
+    char real[PATH_MAX];
+    if (!realpath(url, real)) return 0;
+    struct stat st;
+    if (stat(real, &st) || !S_ISREG(st.st_mode)) return 0;
+    for (int i = 0; i < n_allowed_roots; i++)
+        if (path_under(real, allowed_roots[i])) {
+            snprintf(out, PATH_MAX, "%s", real);
+            return 1;
+        }
+    return 0;
+}
+
+static xmlParserInputPtr safe_loader(const char *url, const char *id, xmlParserCtxtPtr pctx) {
+    char real[PATH_MAX];
+    if (!allowed_path(url, real)) {
+        /* Reported through the normal error path: "failed to load external entity". */
+        return NULL;
+    }
+    return xmlNewInputFromFile(pctx, real);
+}
+
+static void roots_clear(void) {
+    for (int i = 0; i < n_allowed_roots; i++) free(allowed_roots[i]);
+    free(allowed_roots);
+    allowed_roots = NULL;
+    n_allowed_roots = 0;
+}
+
+static void roots_add(const char *dir) {
+    char real[PATH_MAX];
+    if (!dir || !realpath(dir, real)) return;
+    char **p = realloc(allowed_roots, sizeof(char *) * (size_t)(n_allowed_roots + 1));
+    if (!p) return;
+    allowed_roots = p;
+    if ((p[n_allowed_roots] = strdup(real))) n_allowed_roots++;
+}
+
+/* Checks every xi:include before processing: only parse="xml" and hrefs inside the roots. */
+static sng_status check_includes(sng_ctx *ctx, xmlDocPtr doc, xmlNodePtr node, const char *file) {
+    for (xmlNodePtr c = node; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE) continue;
+        if (c->ns && (xmlStrEqual(c->ns->href, BAD_CAST XI_NS_2001) ||
+                      xmlStrEqual(c->ns->href, BAD_CAST XI_NS_2003))) {
+            xmlChar *parse = xmlGetProp(c, BAD_CAST "parse");
+            xmlChar *href = xmlGetProp(c, BAD_CAST "href");
+            sng_status st = SNG_OK;
+            if (parse && !xmlStrEqual(parse, BAD_CAST "xml"))
+                st = sngi_fail_at(ctx, SNG_ERR_XML, file, xmlGetLineNo(c),
+                                  "<xi:include>: only parse=\"xml\" is allowed in model files");
+            else if (!href || !*href)
+                st = sngi_fail_at(ctx, SNG_ERR_XML, file, xmlGetLineNo(c),
+                                  "<xi:include>: missing href");
+            else {
+                xmlChar *base = xmlNodeGetBase(doc, c);
+                xmlChar *uri = xmlBuildURI(href, base);
+                char real[PATH_MAX];
+                if (!uri || !allowed_path((const char *)uri, real))
+                    st = sngi_fail_at(ctx, SNG_ERR_XML, file, xmlGetLineNo(c),
+                                      "<xi:include href=\"%s\">: not a readable model file inside "
+                                      "the model's directory tree or a model directory",
+                                      (const char *)href);
+                xmlFree(base);
+                xmlFree(uri);
+            }
+            xmlFree(parse);
+            xmlFree(href);
+            if (st) return st;
+        } else if (c->children) {
+            sng_status st = check_includes(ctx, doc, c->children, file);
+            if (st) return st;
+        }
+    }
+    return SNG_OK;
+}
+
+/* Parses and validates; on success *out owns the document (xmlFreeDoc). */
+static sng_status parse_doc(sng_ctx *ctx, const char *text, size_t len, const char *file,
+                            const char *base_dir, xmlDocPtr *out) {
+    *out = NULL;
+    xml_errs errs = {ctx, 0, SNG_ERR_XML};
+    xmlSetStructuredErrorFunc(&errs, on_xml_error);
+    roots_clear();
+    if (base_dir) roots_add(base_dir);
+    for (int i = 0; i < ctx->n_model_dirs; i++) roots_add(ctx->model_dirs[i]);
+    prev_loader = xmlGetExternalEntityLoader();
+    xmlSetExternalEntityLoader(safe_loader);
+
+    sng_status st = SNG_OK;
+    const int opts = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOXINCNODE;
+    xmlDocPtr doc = NULL;
+    if (len > INT_MAX) {
+        st = sngi_fail_at(ctx, SNG_ERR_XML, file, 0, "model file too large");
+        goto out;
+    }
+    doc = xmlReadMemory(text, (int)len, file, NULL, opts);
+    if (!doc) {
+        if (!errs.have) sngi_fail_at(ctx, SNG_ERR_XML, file, 1, "not a well-formed XML document");
+        st = SNG_ERR_XML;
+        goto out;
+    }
+    if (doc->intSubset || doc->extSubset) {
+        st = sngi_fail_at(ctx, SNG_ERR_XML, file,
+                          doc->intSubset ? (int)xmlGetLineNo((xmlNodePtr)doc->intSubset) : 1,
+                          "DTDs and entity declarations are not allowed in model files");
+        goto out;
+    }
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!root) {
+        st = sngi_fail_at(ctx, SNG_ERR_XML, file, 1, "empty document");
+        goto out;
+    }
+    if ((st = check_includes(ctx, doc, root, file))) goto out;
+    if (xmlXIncludeProcessFlags(doc, opts) < 0) {
+        if (!errs.have) sngi_fail_at(ctx, SNG_ERR_XML, file, 1, "XInclude processing failed");
+        st = SNG_ERR_XML;
+        goto out;
+    }
+    /* Validate against the embedded schema. */
+    xmlRelaxNGParserCtxtPtr pc =
+        xmlRelaxNGNewMemParserCtxt(sngi_schema_text, (int)strlen(sngi_schema_text));
+    xmlRelaxNGPtr schema = pc ? xmlRelaxNGParse(pc) : NULL;
+    xmlRelaxNGFreeParserCtxt(pc);
+    if (!schema) {
+        st = sngi_fail(ctx, SNG_ERR_INTERNAL, "internal error: the embedded schema does not parse");
+        goto out;
+    }
+    xmlRelaxNGValidCtxtPtr vc = xmlRelaxNGNewValidCtxt(schema);
+    errs.st = SNG_ERR_XML;
+    xmlRelaxNGSetValidStructuredErrors(vc, on_xml_error, &errs);
+    int rc = vc ? xmlRelaxNGValidateDoc(vc, doc) : -1;
+    xmlRelaxNGFreeValidCtxt(vc);
+    xmlRelaxNGFree(schema);
+    if (rc != 0) {
+        if (!errs.have) sngi_fail_at(ctx, SNG_ERR_XML, file, 1, "not valid against the schema");
+        st = SNG_ERR_XML;
+        goto out;
+    }
+out:
+    xmlSetExternalEntityLoader(prev_loader);
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    roots_clear();
+    if (st) {
+        xmlFreeDoc(doc);
+        return st;
+    }
+    *out = doc;
+    return SNG_OK;
+}
+
+/* ---- the walk --------------------------------------------------------------------------------- */
+typedef struct walk {
+    sng_ctx *ctx;
+    sng_graph *g;
+    xmlDocPtr doc;
+    xmlNodePtr *subs; /* <subgraph> elements by name */
+    int n_subs;
+} walk;
+
+/* File of a node: the xml:base of an included part, else the document URL. Owned by g. */
+static const char *node_file(walk *w, xmlNodePtr n) {
+    xmlChar *base = xmlNodeGetBase(w->doc, n);
+    const char *f = sngi_graph_intern(w->g, base ? (const char *)base : (const char *)w->doc->URL);
+    xmlFree(base);
+    return f ? f : "(model)";
+}
+
+static int is_elem(xmlNodePtr n, const char *name) {
+    return n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name);
+}
+
+/* Copies attribute `key` into buf; 0 if absent. */
+static int get_attr(xmlNodePtr n, const char *key, char *buf, size_t len) {
+    xmlChar *v = xmlGetNoNsProp(n, BAD_CAST key);
+    if (!v) return 0;
+    snprintf(buf, len, "%s", (const char *)v);
+    xmlFree(v);
+    return 1;
+}
+
+/* A scope: how names of the current (sub)graph map to qualified names. */
+typedef struct scope {
+    const char *prefix;   /* "" at top level, "left" or "left/inner" inside instances */
+    const char *pscope;   /* parameter scope: "" at top level */
+    const char *instance; /* qualified instance name or NULL */
+} scope;
+
+static void qualify(const scope *s, const char *local, char *out, size_t n) {
+    if (*s->prefix)
+        snprintf(out, n, "%s/%s", s->prefix, local);
+    else
+        snprintf(out, n, "%s", local);
+}
+
+static int valid_name(const char *s) {
+    if (!*s || strlen(s) >= SNG_MAX_NAME) return 0;
+    for (const char *p = s; *p; p++)
+        if (!(*p == '_' || *p == '-' || *p == '.' || (*p >= '0' && *p <= '9') ||
+              (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+            return 0;
+    return 1;
+}
+
+static sng_status walk_body(walk *w, xmlNodePtr first, const scope *s, int depth);
+
+static sng_status need_name(walk *w, xmlNodePtr e, char *name, size_t len) {
+    if (!get_attr(e, "name", name, len))
+        return sngi_fail_at(w->ctx, SNG_ERR_MODEL, node_file(w, e), xmlGetLineNo(e),
+                            "<%s>: missing required attribute 'name'", (const char *)e->name);
+    if (!valid_name(name))
+        return sngi_fail_at(w->ctx, SNG_ERR_MODEL, node_file(w, e), xmlGetLineNo(e),
+                            "<%s name=\"%s\">: names use letters, digits, '_', '-', '.' only",
+                            (const char *)e->name, name);
+    return SNG_OK;
+}
+
+/* Adds the whitespace-separated references of `in` to node id, qualified in scope s. */
+static sng_status add_inputs(walk *w, int id, const char *in, const scope *s) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", in);
+    for (char *save = NULL, *tok = strtok_r(buf, " \t\n,", &save); tok;
+         tok = strtok_r(NULL, " \t\n,", &save)) {
+        char q[2 * SNG_MAX_NAME];
+        qualify(s, tok, q, sizeof q);
+        sng_status st = sngi_node_add_in(w->ctx, w->g, id, q);
+        if (st) return st;
+    }
+    return SNG_OK;
+}
+
+/* An op element (or <input>) becomes one node. */
+static sng_status walk_op(walk *w, xmlNodePtr e, const scope *s) {
+    char name[SNG_MAX_NAME], q[2 * SNG_MAX_NAME];
+    sng_status st = need_name(w, e, name, sizeof name);
+    if (st) return st;
+    qualify(s, name, q, sizeof q);
+    int id;
+    if ((st = sngi_graph_add_node(w->ctx, w->g, q, (const char *)e->name, node_file(w, e),
+                                  xmlGetLineNo(e), &id)))
+        return st;
+    sngi_node *n = &w->g->nodes[id];
+    if (s->instance && !(n->instance = sngi_strdup(s->instance)))
+        return sngi_fail(w->ctx, SNG_ERR_NOMEM, "out of memory");
+    if (!(n->scope = sngi_strdup(s->pscope)))
+        return sngi_fail(w->ctx, SNG_ERR_NOMEM, "out of memory");
+    for (xmlAttrPtr a = e->properties; a; a = a->next) {
+        if (a->ns) continue; /* xml:base and other namespaced attributes belong to XML */
+        xmlChar *v = xmlNodeListGetString(w->doc, a->children, 1);
+        const char *key = (const char *)a->name, *val = v ? (const char *)v : "";
+        if (strcmp(key, "name") == 0)
+            st = SNG_OK;
+        else if (strcmp(key, "in") == 0)
+            st = add_inputs(w, id, val, s);
+        else
+            st = sngi_node_add_kv(w->ctx, w->g, id, key, val, xmlGetLineNo(e));
+        xmlFree(v);
+        if (st) return st;
+    }
+    return SNG_OK;
+}
+
+static xmlNodePtr find_sub(walk *w, const char *name) {
+    for (int i = 0; i < w->n_subs; i++) {
+        char n[SNG_MAX_NAME];
+        if (get_attr(w->subs[i], "name", n, sizeof n) && strcmp(n, name) == 0) return w->subs[i];
+    }
+    return NULL;
+}
+
+/* <instance name="left" of="backbone" in="img_a" params="shared"/> */
+static sng_status walk_instance(walk *w, xmlNodePtr e, const scope *s, int depth) {
+    char name[SNG_MAX_NAME], of[SNG_MAX_NAME], params[SNG_MAX_NAME], in[4096];
+    const char *file = node_file(w, e);
+    int line = xmlGetLineNo(e);
+    sng_status st = need_name(w, e, name, sizeof name);
+    if (st) return st;
+    if (!get_attr(e, "of", of, sizeof of))
+        return sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
+                            "<instance name=\"%s\">: missing attribute 'of' (the subgraph)", name);
+    if (depth >= MAX_INSTANCE_DEPTH)
+        return sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
+                            "<instance name=\"%s\">: instances nested deeper than %d (recursive "
+                            "subgraph?)",
+                            name, MAX_INSTANCE_DEPTH);
+    xmlNodePtr sub = find_sub(w, of);
+    if (!sub)
+        return sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
+                            "<instance name=\"%s\">: no <subgraph name=\"%s\"> in the model", name,
+                            of);
+    for (xmlAttrPtr a = e->properties; a; a = a->next)
+        if (!a->ns && !xmlStrEqual(a->name, BAD_CAST "name") &&
+            !xmlStrEqual(a->name, BAD_CAST "of") && !xmlStrEqual(a->name, BAD_CAST "in") &&
+            !xmlStrEqual(a->name, BAD_CAST "params"))
+            return sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
+                                "<instance name=\"%s\">: unknown attribute '%s'", name,
+                                (const char *)a->name);
+    char q[2 * SNG_MAX_NAME], ps[3 * SNG_MAX_NAME];
+    qualify(s, name, q, sizeof q);
+    /* Parameter scope: instances naming the same `params` share every parameter (tied);
+     * without it the instance owns its parameters (scope = its qualified name). */
+    if (get_attr(e, "params", params, sizeof params)) {
+        if (!valid_name(params))
+            return sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
+                                "<instance name=\"%s\">: bad params scope '%s'", name, params);
+        snprintf(ps, sizeof ps, "%s%s%s", *s->pscope ? s->pscope : "", *s->pscope ? "/" : "",
+                 params);
+    } else {
+        snprintf(ps, sizeof ps, "%s", q);
+    }
+    /* Map the subgraph's inputs (in order) to the instance's `in` references. */
+    char *refs[64];
+    int n_refs = 0;
+    if (!get_attr(e, "in", in, sizeof in)) in[0] = 0;
+    for (char *save = NULL, *tok = strtok_r(in, " \t\n,", &save); tok && n_refs < 64;
+         tok = strtok_r(NULL, " \t\n,", &save))
+        refs[n_refs++] = tok;
+    int k = 0;
+    for (xmlNodePtr c = sub->children; c; c = c->next) {
+        if (!is_elem(c, "input")) continue;
+        char iname[SNG_MAX_NAME], from[3 * SNG_MAX_NAME], to[2 * SNG_MAX_NAME];
+        if ((st = need_name(w, c, iname, sizeof iname))) return st;
+        if (k >= n_refs)
+            return sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
+                                "<instance name=\"%s\">: subgraph '%s' has more inputs than the "
+                                "%d given in in=\"...\" (missing one for '%s')",
+                                name, of, n_refs, iname);
+        snprintf(from, sizeof from, "%s/%s", q, iname);
+        qualify(s, refs[k], to, sizeof to);
+        if ((st = sngi_graph_add_alias(w->ctx, w->g, from, to))) return st;
+        k++;
+    }
+    if (k != n_refs)
+        return sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
+                            "<instance name=\"%s\">: %d inputs given but subgraph '%s' has %d", name,
+                            n_refs, of, k);
+    /* The instance's name refers to the subgraph's first <output>. */
+    int have_out = 0;
+    for (xmlNodePtr c = sub->children; c; c = c->next) {
+        if (!is_elem(c, "output")) continue;
+        char oname[SNG_MAX_NAME], to[3 * SNG_MAX_NAME];
+        if ((st = need_name(w, c, oname, sizeof oname))) return st;
+        snprintf(to, sizeof to, "%s/%s", q, oname);
+        if (!have_out && (st = sngi_graph_add_alias(w->ctx, w->g, q, to))) return st;
+        have_out = 1;
+    }
+    if (!have_out)
+        return sngi_fail_at(w->ctx, SNG_ERR_MODEL, node_file(w, sub), xmlGetLineNo(sub),
+                            "<subgraph name=\"%s\">: has no <output>", of);
+    scope inner = {q, ps, q};
+    return walk_body(w, sub->children, &inner, depth + 1);
+}
+
+/* <train>/<data> sections become dotted configuration keys. */
+static sng_status walk_cfg(walk *w, xmlNodePtr e, const char *prefix) {
+    char key[512];
+    snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", (const char *)e->name);
+    for (xmlAttrPtr a = e->properties; a; a = a->next) {
+        if (a->ns) continue;
+        char k2[600];
+        snprintf(k2, sizeof k2, "%s.%s", key, (const char *)a->name);
+        xmlChar *v = xmlNodeListGetString(w->doc, a->children, 1);
+        sng_status st = sngi_cfg_add(w->ctx, w->g, k2, v ? (const char *)v : "", node_file(w, e),
+                                     xmlGetLineNo(e));
+        xmlFree(v);
+        if (st) return st;
+    }
+    for (xmlNodePtr c = e->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE) {
+            sng_status st = walk_cfg(w, c, key);
+            if (st) return st;
+        }
+    return SNG_OK;
+}
+
+static sng_status walk_body(walk *w, xmlNodePtr first, const scope *s, int depth) {
+    sng_status st = SNG_OK;
+    for (xmlNodePtr c = first; c && !st; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE) continue;
+        if (is_elem(c, "subgraph")) continue; /* collected up front */
+        if (is_elem(c, "input")) {
+            if (*s->prefix) continue; /* subgraph inputs are aliases made by the instance */
+            st = walk_op(w, c, s);
+        } else if (is_elem(c, "output")) {
+            if (*s->prefix) continue; /* subgraph outputs are aliases made by the instance */
+            char name[SNG_MAX_NAME];
+            if ((st = need_name(w, c, name, sizeof name))) break;
+            sng_graph *g = w->g;
+            int *o = sngi_realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
+            if (o) g->outputs = o;
+            int *l = sngi_realloc(g->out_line, sizeof(int) * (size_t)(g->n_outputs + 1));
+            if (l) g->out_line = l;
+            char **r = sngi_realloc(g->out_ref, sizeof(char *) * (size_t)(g->n_outputs + 1));
+            if (r) g->out_ref = r;
+            if (!o || !l || !r || !(r[g->n_outputs] = sngi_strdup(name)))
+                return sngi_fail(w->ctx, SNG_ERR_NOMEM, "out of memory");
+            l[g->n_outputs] = xmlGetLineNo(c);
+            o[g->n_outputs++] = -1;
+        } else if (is_elem(c, "instance")) {
+            st = walk_instance(w, c, s, depth);
+        } else if (is_elem(c, "train") || is_elem(c, "data")) {
+            if (*s->prefix)
+                st = sngi_fail_at(w->ctx, SNG_ERR_MODEL, node_file(w, c), xmlGetLineNo(c),
+                                  "<%s>: only allowed in <model>", (const char *)c->name);
+            else
+                st = walk_cfg(w, c, "");
+        } else {
+            st = walk_op(w, c, s);
+        }
+    }
+    return st;
+}
+
+static sng_status collect_subs(walk *w, xmlNodePtr root) {
+    for (xmlNodePtr c = root->children; c; c = c->next) {
+        if (!is_elem(c, "subgraph")) continue;
+        char name[SNG_MAX_NAME];
+        sng_status st = need_name(w, c, name, sizeof name);
+        if (st) return st;
+        if (find_sub(w, name))
+            return sngi_fail_at(w->ctx, SNG_ERR_MODEL, node_file(w, c), xmlGetLineNo(c),
+                                "<subgraph name=\"%s\">: duplicate subgraph name", name);
+        xmlNodePtr *p = sngi_realloc(w->subs, sizeof(xmlNodePtr) * (size_t)(w->n_subs + 1));
+        if (!p) return sngi_fail(w->ctx, SNG_ERR_NOMEM, "out of memory");
+        w->subs = p;
+        p[w->n_subs++] = c;
+    }
+    return SNG_OK;
+}
+
+/* Resolves each <output name> through the aliases (an instance name means its output). */
+static sng_status resolve_outputs(walk *w) {
+    sng_graph *g = w->g;
+    for (int i = 0; i < g->n_outputs; i++) {
+        const char *cur = g->out_ref[i];
+        int id = -1;
+        for (int d = 0; d < 64 && cur; d++) {
+            if ((id = sngi_graph_find(g, cur)) >= 0) break;
+            const char *next = NULL;
+            for (int j = 0; j < g->n_alias; j++)
+                if (strcmp(g->alias_from[j], cur) == 0) next = g->alias_to[j];
+            cur = next;
+        }
+        if (id < 0)
+            return sngi_fail_at(w->ctx, SNG_ERR_MODEL, g->file, g->out_line[i],
+                                "<output name=\"%s\">: refers to no node or instance",
+                                g->out_ref[i]);
+        for (int j = 0; j < i; j++)
+            if (g->outputs[j] == id)
+                return sngi_fail_at(w->ctx, SNG_ERR_MODEL, g->file, g->out_line[i],
+                                    "<output name=\"%s\">: duplicate output", g->out_ref[i]);
+        g->outputs[i] = id;
+    }
+    return SNG_OK;
+}
+
+static sng_status build(sng_ctx *ctx, sng_graph *g, xmlDocPtr doc) {
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    walk w = {ctx, g, doc, NULL, 0};
+    char name[SNG_MAX_NAME] = "model";
+    get_attr(root, "name", name, sizeof name);
+    if (!(g->name = sngi_strdup(name))) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    scope top = {"", "", NULL};
+    sng_status st = collect_subs(&w, root);
+    if (!st) st = walk_body(&w, root->children, &top, 0);
+    if (!st) st = resolve_outputs(&w);
+    free(w.subs);
+    return st;
+}
+
+/* ---- public entry points ---------------------------------------------------------------------- */
+static sng_status load_text(sng_ctx *ctx, char *text, size_t len, const char *file,
+                            const char *base_dir, const sng_setting *set, int n_set,
+                            sng_graph **out) {
+    *out = NULL;
+    xmlDocPtr doc = NULL;
+    sng_graph *g = sngi_graph_new();
+    if (!g) {
+        free(text);
+        return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    }
+    g->xml_text = text;
+    g->xml_len = len;
+    if (!(g->file = sngi_strdup(file))) {
+        sng_graph_free(g);
+        return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    }
+    sng_status st = parse_doc(ctx, text, len, file, base_dir, &doc);
+    if (!st) st = build(ctx, g, doc);
+    xmlFreeDoc(doc);
+    for (int i = 0; !st && i < n_set; i++) st = sngi_cfg_set(ctx, g, set[i].key, set[i].value);
+    if (!st) st = sngi_graph_compile(ctx, g);
+    if (st) {
+        sng_graph_free(g);
+        return st;
+    }
+    *out = g;
+    return SNG_OK;
+}
+
+sng_status sng_graph_load_string(sng_ctx *ctx, const char *xml, size_t len, const char *name,
+                                 const char *base_dir, sng_graph **out) {
+    char *copy = sngi_malloc(len + 1);
+    if (!copy) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    memcpy(copy, xml, len);
+    copy[len] = 0;
+    return load_text(ctx, copy, len, name ? name : "(string)", base_dir, NULL, 0, out);
+}
+
+/* Finds the model file: the path itself, else NAME[.xml] in each model directory. */
+static int find_model(sng_ctx *ctx, const char *path, char *out, size_t n) {
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        snprintf(out, n, "%s", path);
+        return 1;
+    }
+    if (strchr(path, '/')) return 0;
+    int has_ext = strlen(path) > 4 && strcmp(path + strlen(path) - 4, ".xml") == 0;
+    for (int i = 0; i < ctx->n_model_dirs; i++) {
+        snprintf(out, n, "%s/%s%s", ctx->model_dirs[i], path, has_ext ? "" : ".xml");
+        if (stat(out, &st) == 0) return 1;
+    }
+    return 0;
+}
+
+sng_status sng_graph_load(sng_ctx *ctx, const char *path, const sng_setting *settings,
+                          int n_settings, sng_graph **out) {
+    *out = NULL;
+    char file[PATH_MAX];
+    if (!find_model(ctx, path, file, sizeof file))
+        return sngi_fail(ctx, SNG_ERR_IO, "%s: no such model file%s", path,
+                         strchr(path, '/') ? "" : " (nor in the model directories)");
+    FILE *f = fopen(file, "rb");
+    if (!f) return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", file, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return sngi_fail(ctx, SNG_ERR_IO, "%s: not a regular file", file);
+    }
+    if ((uint64_t)st.st_size > MAX_MODEL_BYTES) {
+        fclose(f);
+        return sngi_fail(ctx, SNG_ERR_XML, "%s:1: error: model file larger than %u bytes", file,
+                         MAX_MODEL_BYTES);
+    }
+    size_t len = (size_t)st.st_size;
+    char *text = sngi_malloc(len + 1);
+    if (!text) {
+        fclose(f);
+        return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    }
+    if (fread(text, 1, len, f) != len) {
+        fclose(f);
+        free(text);
+        return sngi_fail(ctx, SNG_ERR_IO, "%s: read error", file);
+    }
+    fclose(f);
+    text[len] = 0;
+    if (len == 0) {
+        free(text);
+        return sngi_fail(ctx, SNG_ERR_XML, "%s:1: error: empty file", file);
+    }
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", file);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = 0;
+    else
+        snprintf(dir, sizeof dir, ".");
+    return load_text(ctx, text, len, file, dir, settings, n_settings, out);
+}

@@ -1,0 +1,111 @@
+/*
+ * sngraph.h — the public API of libsngraph, a dataflow graph engine for Siamese networks.
+ *
+ * A model file (XML) is compiled into a static graph (sng_graph): subgraphs are instantiated,
+ * tied instances share one set of parameters, shapes are inferred, nodes are put in topological
+ * order. A compiled graph is then differentiated, planned into one memory arena and executed
+ * (sng_session). Everything fallible returns sng_status; the message stays on the sng_ctx
+ * (sng_ctx_errmsg) until the next failing call. The library never prints and never exits.
+ *
+ * Ownership: the creator frees. `_new`/`_load` pair with `_free`, and `_free(NULL)` is a no-op.
+ * Out-parameters are set to NULL on failure.
+ */
+#ifndef SNGRAPH_H
+#define SNGRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(SNG_BUILDING) && defined(__GNUC__)
+#define SNG_API __attribute__((visibility("default")))
+#else
+#define SNG_API
+#endif
+
+/* Status codes. SNG_OK is 0 and never extended. */
+typedef enum sng_status {
+    SNG_OK = 0,
+    SNG_ERR_NOMEM,       /* allocation failed */
+    SNG_ERR_IO,          /* a file could not be read or written */
+    SNG_ERR_XML,         /* the model file is not well-formed or not valid against the schema */
+    SNG_ERR_MODEL,       /* the model is well-formed but wrong (names, references, attributes) */
+    SNG_ERR_SHAPE,       /* shapes do not fit */
+    SNG_ERR_UNSUPPORTED, /* an op or feature is not available (e.g. no backward) */
+    SNG_ERR_DATA,        /* a dataset, image or checkpoint is wrong */
+    SNG_ERR_BUDGET,      /* a memory budget would be exceeded */
+    SNG_ERR_USAGE,       /* the caller used the API wrongly (bad argument) */
+    SNG_ERR_INTERRUPTED, /* stopped on request (signal) */
+    SNG_ERR_INTERNAL     /* a bug: an internal invariant broke */
+} sng_status;
+
+/* Returns a static string naming the status ("ok", "out of memory", ...). */
+SNG_API const char *sng_status_str(sng_status s);
+
+/* ---- context: error messages and settings --------------------------------------------------- */
+typedef struct sng_ctx sng_ctx;
+
+/* Creates a context. Returns NULL only when out of memory. Free with sng_ctx_free. */
+SNG_API sng_ctx *sng_ctx_new(void);
+SNG_API void sng_ctx_free(sng_ctx *ctx);
+/* The message of the last failure on ctx ("" if none). Owned by ctx, valid until the next call
+ * that fails on it. */
+SNG_API const char *sng_ctx_errmsg(const sng_ctx *ctx);
+/* Adds a directory searched for models given by bare name (e.g. "siamese_vgg16"), and the only
+ * places besides the model's own directory tree from which XInclude may read. Copies dir. */
+SNG_API sng_status sng_ctx_add_model_dir(sng_ctx *ctx, const char *dir);
+
+/* ---- graph: a compiled model -------------------------------------------------------------- */
+typedef struct sng_graph sng_graph;
+
+/* One "--set key=value" override applied to the model's <train>/<data> sections on load. */
+typedef struct sng_setting {
+    const char *key;   /* dotted path, e.g. "train.batch", "data.train.source" */
+    const char *value;
+} sng_setting;
+
+/* Loads and compiles a model file. `path` is a file path, or a bare model name looked up in the
+ * directories added with sng_ctx_add_model_dir (".xml" appended when missing). On success *out
+ * owns a graph that the caller frees with sng_graph_free. Errors name FILE:LINE and element. */
+SNG_API sng_status sng_graph_load(sng_ctx *ctx, const char *path, const sng_setting *settings,
+                                  int n_settings, sng_graph **out);
+/* Same from a string in memory; `name` stands for the file in messages, `base_dir` resolves
+ * XIncludes (may be NULL: no includes allowed). */
+SNG_API sng_status sng_graph_load_string(sng_ctx *ctx, const char *xml, size_t len,
+                                         const char *name, const char *base_dir,
+                                         sng_graph **out);
+SNG_API void sng_graph_free(sng_graph *g);
+
+/* Totals of a compiled graph. */
+typedef struct sng_graph_stats {
+    int n_nodes;
+    int n_params;               /* parameter tensors (tied ones counted once) */
+    int64_t trainable;          /* trainable scalars, tied counted once */
+    int64_t non_trainable;      /* non-trainable scalars (frozen weights, running statistics) */
+    int64_t untied_trainable;   /* what the trainable count would be with every instance untied */
+    double flops_per_sample;    /* forward FLOPs of one sample (one pair for a Siamese model) */
+    int64_t activation_bytes;   /* bytes of all forward activations of one sample */
+} sng_graph_stats;
+SNG_API void sng_graph_stats_get(const sng_graph *g, sng_graph_stats *out);
+
+/* Writes a Keras-like summary (or JSON with json != 0) to f. */
+SNG_API void sng_graph_print_summary(const sng_graph *g, FILE *f, int json);
+/* Writes Graphviz DOT: one cluster per instance, tied parameters marked. */
+SNG_API void sng_graph_print_dot(const sng_graph *g, FILE *f);
+
+/* ---- command line ------------------------------------------------------------------------------ */
+/* Exit codes of the sngraph program. */
+enum { SNG_EXIT_OK = 0, SNG_EXIT_INPUT = 1, SNG_EXIT_USAGE = 2, SNG_EXIT_INTERNAL = 3 };
+
+/* The whole sngraph program as a function (main only calls it), so tests and fuzzers can run it.
+ * Writes to out and err only. Returns the exit code. */
+SNG_API int sng_cli_main(int argc, char **argv, FILE *out, FILE *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SNGRAPH_H */

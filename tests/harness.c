@@ -1,0 +1,129 @@
+/*
+ * harness.c — main() of every CUnit test program: registers sngt_suites, runs them in basic
+ * mode, and exits non-zero on any failure. Also temp dirs, shared data lookup and CLI capture.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <CUnit/Basic.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sngraph/sngraph.h"
+
+static char tmpdir[512];
+static int n_skipped;
+
+const char *sngt_srcdir(void) {
+    const char *s = getenv("SNG_TEST_SRCDIR");
+    return s && *s ? s : "tests";
+}
+
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb; (void)flag; (void)ftw;
+    return remove(p);
+}
+
+static void cleanup(void) {
+    if (tmpdir[0] && !getenv("SNG_TEST_KEEP")) nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *sngt_tmpdir(void) {
+    if (!tmpdir[0]) {
+        const char *t = getenv("TMPDIR");
+        snprintf(tmpdir, sizeof tmpdir, "%s/sngtest.XXXXXX", t && *t ? t : "/tmp");
+        if (!mkdtemp(tmpdir)) {
+            perror("mkdtemp");
+            exit(99);
+        }
+        atexit(cleanup);
+    }
+    return tmpdir;
+}
+
+const char *sngt_shared_data(const char *rel) {
+    static char buf[4][1024];
+    static int slot;
+    char *b = buf[slot++ & 3];
+    const char *env = getenv("SNG_SHARED_DATA");
+    struct stat st;
+    if (env && *env) {
+        snprintf(b, 1024, "%s/%s", env, rel);
+        if (stat(b, &st) == 0) return b;
+    }
+    /* tests/ -> checkout -> ../shared/data */
+    snprintf(b, 1024, "%s/../../shared/data/%s", sngt_srcdir(), rel);
+    if (stat(b, &st) == 0) return b;
+    return NULL;
+}
+
+void sngt_skip(const char *why) {
+    n_skipped++;
+    fprintf(stdout, "\n  SKIP: %s\n", why);
+}
+
+/* ---- CLI capture ------------------------------------------------------------------------------ */
+static char *out_buf, *err_buf;
+
+const char *sngt_out(void) { return out_buf ? out_buf : ""; }
+const char *sngt_err(void) { return err_buf ? err_buf : ""; }
+
+int sngt_cli(const char *cmdline) {
+    char *argv[64];
+    char *copy = strdup(cmdline);
+    int argc = 0;
+    for (char *tok = strtok(copy, " "); tok && argc < 63; tok = strtok(NULL, " ")) argv[argc++] = tok;
+    argv[argc] = NULL;
+    free(out_buf);
+    free(err_buf);
+    size_t on = 0, en = 0;
+    out_buf = err_buf = NULL;
+    FILE *o = open_memstream(&out_buf, &on), *e = open_memstream(&err_buf, &en);
+    int rc = sng_cli_main(argc, argv, o, e);
+    fclose(o);
+    fclose(e);
+    free(copy);
+    return rc;
+}
+
+const char *sngt_write_file(const char *name, const char *text) {
+    static char buf[8][1024];
+    static int slot;
+    char *b = buf[slot++ & 7];
+    snprintf(b, 1024, "%s/%s", sngt_tmpdir(), name);
+    char *dir = strdup(b);
+    for (char *p = dir + strlen(sngt_tmpdir()) + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir(dir, 0755);
+            *p = '/';
+        }
+    free(dir);
+    FILE *f = fopen(b, "wb");
+    if (!f) {
+        perror(b);
+        exit(99);
+    }
+    fputs(text, f);
+    fclose(f);
+    return b;
+}
+
+int main(int argc, char **argv) {
+    (void)argc; (void)argv;
+    if (CU_initialize_registry() != CUE_SUCCESS) return 99;
+    if (CU_register_suites(sngt_suites) != CUE_SUCCESS) {
+        fprintf(stderr, "suite registration failed: %s\n", CU_get_error_msg());
+        return 99;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    unsigned run = CU_get_number_of_tests_run();
+    if (n_skipped) printf("  (%d skipped for missing data)\n", n_skipped);
+    CU_cleanup_registry();
+    return failed ? 1 : (run ? 0 : 77);
+}
