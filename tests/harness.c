@@ -2,7 +2,9 @@
  * harness.c — main() of every CUnit test program: registers sngt_suites, runs them in basic
  * mode, and exits non-zero on any failure. Also temp dirs, shared data lookup and CLI capture.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "harness.h"
 
 #include <CUnit/Basic.h>

@@ -97,6 +97,58 @@ SNG_API void sng_graph_print_summary(const sng_graph *g, FILE *f, int json);
 /* Writes Graphviz DOT: one cluster per instance, tied parameters marked. */
 SNG_API void sng_graph_print_dot(const sng_graph *g, FILE *f);
 
+/* ---- session: a graph planned and ready to run -------------------------------------------- */
+typedef struct sng_session sng_session;
+
+typedef struct sng_session_opts {
+    int batch;            /* samples per step (pairs for a Siamese model); >= 1 */
+    int training;         /* 1: differentiate and keep what backward needs; 0: inference */
+    int threads;          /* 0: every core; 1: fully serial */
+    uint64_t seed;        /* parameter initialisation and dropout */
+    int unplanned;        /* 1: every buffer malloc'd separately (testing the planner) */
+    int grad_inputs;      /* 1: also compute gradients of graph inputs (gradcheck) */
+    int no_branch_batching; /* 1: run tied instances one after the other, not as one batch */
+    int64_t max_memory;   /* bytes for arena + parameter slab; 0: no limit */
+    int opt_slots;        /* optimiser state floats per trainable parameter (0, 1 or 2) */
+} sng_session_opts;
+
+/* Fills opts with defaults (batch 1, training, all cores, seed 1). */
+SNG_API void sng_session_opts_init(sng_session_opts *opts);
+/* Differentiates (in training), plans memory and allocates the arena and the parameter slab.
+ * Borrows g, which must outlive the session. Parameters are initialised from opts->seed.
+ * SNG_ERR_BUDGET when max_memory is too small (the message names the batch that would fit). */
+SNG_API sng_status sng_session_new(sng_ctx *ctx, const sng_graph *g, const sng_session_opts *opts,
+                                   sng_session **out);
+SNG_API void sng_session_free(sng_session *s);
+/* The buffer of a node's value, (batch, shape...) floats, owned by the session. Inputs are filled
+ * by the caller before sng_session_forward; outputs and losses are valid after it. Intermediate
+ * values may be overwritten by later steps (planned memory). NULL if no such node. */
+SNG_API float *sng_session_value(sng_session *s, const char *node, int64_t *n_out);
+/* The gradient of a node's output after backward (NULL if none is computed). With no loss in
+ * the model, the caller sets the gradients of the <output> nodes before backward. */
+SNG_API float *sng_session_grad(sng_session *s, const char *node, int64_t *n_out);
+/* A parameter and its gradient by full name ("branch/block1_conv1/W"); NULL if absent. */
+SNG_API float *sng_session_param(sng_session *s, const char *name, int64_t *n_out);
+SNG_API float *sng_session_param_grad(sng_session *s, const char *name, int64_t *n_out);
+/* Runs the forward pass; *loss (may be NULL) gets the total weighted loss (0 without losses). */
+SNG_API sng_status sng_session_forward(sng_session *s, double *loss);
+/* Runs the backward pass of the last forward (training sessions only); parameter gradients are
+ * overwritten (not accumulated across calls). */
+SNG_API sng_status sng_session_backward(sng_session *s);
+/* Sets the training step (dropout masks depend on it). */
+SNG_API void sng_session_set_step(sng_session *s, int64_t step);
+
+/* Memory plan figures. */
+typedef struct sng_plan_stats {
+    int64_t naive_bytes;   /* every buffer separate */
+    int64_t lower_bound;   /* the largest total of buffers live at one step */
+    int64_t arena_bytes;   /* the planned arena */
+    int64_t slab_bytes;    /* parameters, their gradients and optimiser state */
+    int n_buffers;
+    int n_steps;
+} sng_plan_stats;
+SNG_API void sng_session_plan_stats(const sng_session *s, sng_plan_stats *out);
+
 /* ---- command line ------------------------------------------------------------------------------ */
 /* Exit codes of the sngraph program. */
 enum { SNG_EXIT_OK = 0, SNG_EXIT_INPUT = 1, SNG_EXIT_USAGE = 2, SNG_EXIT_INTERNAL = 3 };

@@ -1,0 +1,307 @@
+/*
+ * session.c — a compiled graph made runnable: autodiff, plan, arena and parameter slab, and the
+ * executor that runs the step schedule. Kernels get pointers into the arena/slab through
+ * sng_exec; nothing is allocated per step.
+ */
+#include "config.h"
+
+#include <blis.h>
+#include <math.h>
+#include <omp.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "session.h"
+
+/* ---- BLIS kernel choice ----------------------------------------------------------------------- */
+static pthread_once_t blis_once = PTHREAD_ONCE_INIT;
+
+static void blis_init_once(void) {
+    /* Debian's BLIS 0.9 does not recognise AVX-512 FMA units on some CPUs and falls back to
+     * AVX2 kernels (~60% of the skx rate). The choice must be made before bli_init(); the
+     * user's own BLIS_ARCH_TYPE wins. */
+    __builtin_cpu_init();
+    if (!getenv("BLIS_ARCH_TYPE") && __builtin_cpu_supports("avx512f"))
+        setenv("BLIS_ARCH_TYPE", "skx", 1);
+    bli_init();
+}
+
+void sngi_blis_init(void) { pthread_once(&blis_once, blis_init_once); }
+
+const char *sngi_blis_arch(void) {
+    sngi_blis_init();
+    return bli_arch_string(bli_arch_query_id());
+}
+
+/* ---- session life cycle ------------------------------------------------------------------------ */
+void sng_session_opts_init(sng_session_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->batch = 1;
+    o->training = 1;
+    o->seed = 1;
+}
+
+static int default_threads(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+void sng_session_free(sng_session *s) {
+    if (!s) return;
+    if (s->o.unplanned)
+        for (int b = 0; b < s->n_bufs; b++) free(s->bufs[b].ptr);
+    free(s->arena);
+    for (int i = 0; i < s->n_steps; i++) free(s->steps[i].zero);
+    free(s->steps);
+    free(s->bufs);
+    free(s->val_buf);
+    free(s->grad_buf);
+    free(s->saved_buf);
+    free(s->needs_grad);
+    free(s->has_bwd);
+    free(s->active);
+    free(s->slab);
+    free(s->pval);
+    free(s->pgrad);
+    free(s);
+}
+
+static sng_status alloc_slab(sng_session *s) {
+    const sng_graph *g = s->g;
+    size_t nv = 0, ng = 0;
+    for (int i = 0; i < g->n_params; i++) {
+        size_t k = (size_t)sngi_shape_numel(&g->params[i].shape);
+        k = (k + 15) / 16 * 16; /* 64-byte aligned tensors */
+        nv += k;
+        if (s->o.training && g->params[i].trainable) ng += k;
+    }
+    s->n_param_floats = nv;
+    s->opt_floats = (size_t)s->o.opt_slots * ng;
+    s->slab_floats = nv + ng + s->opt_floats;
+    s->pval = calloc((size_t)g->n_params + 1, sizeof(float *));
+    s->pgrad = calloc((size_t)g->n_params + 1, sizeof(float *));
+    s->slab = aligned_alloc(64, (s->slab_floats * 4 + 63) / 64 * 64 + 64);
+    if (!s->pval || !s->pgrad || !s->slab)
+        return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory for %zu parameter bytes",
+                         s->slab_floats * 4);
+    memset(s->slab, 0, s->slab_floats * 4);
+    size_t ov = 0, og = nv;
+    sngi_rng rng;
+    sngi_rng_seed(&rng, s->o.seed);
+    for (int i = 0; i < g->n_params; i++) {
+        size_t k = (size_t)sngi_shape_numel(&g->params[i].shape);
+        s->pval[i] = s->slab + ov;
+        sngi_param_init(&g->params[i], s->pval[i], &rng);
+        ov += (k + 15) / 16 * 16;
+        if (s->o.training && g->params[i].trainable) {
+            s->pgrad[i] = s->slab + og;
+            og += (k + 15) / 16 * 16;
+        }
+    }
+    s->opt_state = s->slab + nv + ng;
+    return SNG_OK;
+}
+
+static sng_status alloc_arena(sng_session *s) {
+    if (s->o.unplanned) {
+        for (int b = 0; b < s->n_bufs; b++) {
+            s->bufs[b].ptr = aligned_alloc(64, s->bufs[b].nbytes);
+            if (!s->bufs[b].ptr) return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
+            memset(s->bufs[b].ptr, 0, s->bufs[b].nbytes);
+        }
+        return SNG_OK;
+    }
+    s->arena = aligned_alloc(64, s->arena_bytes ? s->arena_bytes : 64);
+    if (!s->arena)
+        return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory for a %zu-byte arena",
+                         s->arena_bytes);
+    /* Touch the arena once so the first step does not pay the page faults. */
+    memset(s->arena, 0, s->arena_bytes);
+    for (int b = 0; b < s->n_bufs; b++) s->bufs[b].ptr = (char *)s->arena + s->bufs[b].offset;
+    return SNG_OK;
+}
+
+sng_status sng_session_new(sng_ctx *ctx, const sng_graph *g, const sng_session_opts *opts,
+                           sng_session **out) {
+    *out = NULL;
+    if (!opts || opts->batch < 1 || opts->batch > (1 << 20))
+        return sngi_fail(ctx, SNG_ERR_USAGE, "batch must be between 1 and %d", 1 << 20);
+    sngi_blis_init();
+    sng_session *s = calloc(1, sizeof *s);
+    if (!s) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    s->ctx = ctx;
+    s->g = g;
+    s->o = *opts;
+    s->one = 1.0f;
+    s->n_threads = opts->threads > 0 ? opts->threads : default_threads();
+    int n = g->n_nodes + 1;
+    s->val_buf = calloc((size_t)n, sizeof(int));
+    s->grad_buf = calloc((size_t)n, sizeof(int));
+    s->saved_buf = calloc((size_t)n, sizeof(int));
+    s->needs_grad = calloc((size_t)n, 1);
+    s->has_bwd = calloc((size_t)n, 1);
+    s->active = calloc((size_t)n, 1);
+    sng_status st = SNG_OK;
+    if (!s->val_buf || !s->grad_buf || !s->saved_buf || !s->needs_grad || !s->has_bwd ||
+        !s->active)
+        st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    if (!st) st = sngi_autodiff(s);
+    if (!st) st = sngi_plan_build(s);
+    if (!st && opts->max_memory > 0) {
+        int64_t need = (int64_t)s->arena_bytes;
+        for (int i = 0; i < g->n_params; i++) {
+            int64_t k = sngi_shape_numel(&g->params[i].shape);
+            need += k * 4 * (1 + (opts->training && g->params[i].trainable) * (1 + opts->opt_slots));
+        }
+        if (need > opts->max_memory) {
+            /* Find the largest batch that fits (the arena grows about linearly in the batch). */
+            int fit = 0;
+            for (int b = opts->batch - 1; b >= 1 && !fit; b = b > 8 ? b * 3 / 4 : b - 1) {
+                sng_session_opts o2 = *opts;
+                o2.batch = b;
+                o2.max_memory = 0;
+                sng_session *t;
+                if (sng_session_new(NULL, g, &o2, &t) == SNG_OK) {
+                    sng_plan_stats ps;
+                    sng_session_plan_stats(t, &ps);
+                    if (ps.arena_bytes + ps.slab_bytes <= opts->max_memory) fit = b;
+                    sng_session_free(t);
+                }
+            }
+            st = sngi_fail(ctx, SNG_ERR_BUDGET,
+                           "%lld bytes needed at batch %d but --max-memory is %lld; %s%d",
+                           (long long)need, opts->batch, (long long)opts->max_memory,
+                           fit ? "the largest batch that fits is " : "no batch fits, not even ",
+                           fit ? fit : 1);
+        }
+    }
+    if (!st) st = alloc_slab(s);
+    if (!st) st = alloc_arena(s);
+    if (st) {
+        sng_session_free(s);
+        return st;
+    }
+    *out = s;
+    return SNG_OK;
+}
+
+void sng_session_plan_stats(const sng_session *s, sng_plan_stats *out) {
+    memset(out, 0, sizeof *out);
+    out->naive_bytes = s->naive_bytes;
+    out->lower_bound = s->lower_bound;
+    out->arena_bytes = (int64_t)s->arena_bytes;
+    out->slab_bytes = (int64_t)s->slab_floats * 4;
+    out->n_buffers = s->n_bufs;
+    out->n_steps = s->n_steps;
+}
+
+/* ---- lookup ------------------------------------------------------------------------------------- */
+static int64_t node_numel(const sng_session *s, int v) {
+    const sngi_node *nd = &s->g->nodes[v];
+    return nd->batched ? (int64_t)s->o.batch * sngi_shape_numel(&nd->shape) : 1;
+}
+
+float *sng_session_value(sng_session *s, const char *node, int64_t *n_out) {
+    int v = sngi_graph_find(s->g, node);
+    if (v < 0 || s->val_buf[v] < 0) return NULL;
+    if (n_out) *n_out = node_numel(s, v);
+    return s->bufs[s->val_buf[v]].ptr;
+}
+
+float *sng_session_grad(sng_session *s, const char *node, int64_t *n_out) {
+    int v = sngi_graph_find(s->g, node);
+    if (v < 0 || s->grad_buf[v] < 0) return NULL;
+    if (n_out) *n_out = node_numel(s, v);
+    return s->bufs[s->grad_buf[v]].ptr;
+}
+
+static int find_param(const sng_session *s, const char *name) {
+    for (int i = 0; i < s->g->n_params; i++)
+        if (strcmp(s->g->params[i].name, name) == 0) return i;
+    return -1;
+}
+
+float *sng_session_param(sng_session *s, const char *name, int64_t *n_out) {
+    int i = find_param(s, name);
+    if (i < 0) return NULL;
+    if (n_out) *n_out = sngi_shape_numel(&s->g->params[i].shape);
+    return s->pval[i];
+}
+
+float *sng_session_param_grad(sng_session *s, const char *name, int64_t *n_out) {
+    int i = find_param(s, name);
+    if (i < 0 || !s->pgrad[i]) return NULL;
+    if (n_out) *n_out = sngi_shape_numel(&s->g->params[i].shape);
+    return s->pgrad[i];
+}
+
+void sng_session_set_step(sng_session *s, int64_t step) { s->step = step; }
+
+/* ---- execution ---------------------------------------------------------------------------------- */
+#define MAX_IO 16
+
+static void run_step(sng_session *s, const sngi_step *st) {
+    const sngi_node *nd = &s->g->nodes[st->node];
+    const float *in[MAX_IO];
+    float *din[MAX_IO], *p[MAX_IO], *dp[MAX_IO];
+    int n_in = nd->n_in < MAX_IO ? nd->n_in : MAX_IO;
+    for (int k = 0; k < n_in; k++) {
+        int u = nd->in[k];
+        in[k] = s->bufs[s->val_buf[u]].ptr;
+        din[k] = s->grad_buf[u] >= 0 && s->needs_grad[u] ? s->bufs[s->grad_buf[u]].ptr : NULL;
+    }
+    for (int j = 0; j < nd->n_param && j < MAX_IO; j++) {
+        p[j] = s->pval[nd->param[j]];
+        dp[j] = s->pgrad[nd->param[j]];
+    }
+    sng_exec x = {
+        .n = s->o.batch,
+        .training = s->o.training,
+        .in = in,
+        .din = din,
+        .out = s->bufs[s->val_buf[st->node]].ptr,
+        .dout = nd->is_loss ? &s->one
+                : s->grad_buf[st->node] >= 0 ? s->bufs[s->grad_buf[st->node]].ptr : NULL,
+        .p = p,
+        .dp = dp,
+        .ws = st->ws >= 0 ? s->bufs[st->ws].ptr : NULL,
+        .saved = s->saved_buf[st->node] >= 0 ? s->bufs[s->saved_buf[st->node]].ptr : NULL,
+        .n_threads = s->n_threads,
+        .seed = s->o.seed,
+        .step = s->step,
+    };
+    for (int z = 0; z < st->n_zero; z++) memset(s->bufs[st->zero[z]].ptr, 0, s->bufs[st->zero[z]].nbytes);
+    if (st->pass == SNGI_PASS_FWD)
+        nd->op->forward(nd, &x);
+    else
+        nd->op->backward(nd, &x);
+}
+
+sng_status sng_session_forward(sng_session *s, double *loss) {
+    omp_set_num_threads(s->n_threads);
+    for (int i = 0; i < s->n_fwd_steps; i++) run_step(s, &s->steps[i]);
+    double total = 0;
+    for (int i = 0; i < s->g->n_losses; i++) {
+        int v = s->g->losses[i];
+        if (!s->active[v]) continue;
+        total += (double)s->g->nodes[v].loss_weight * *(float *)s->bufs[s->val_buf[v]].ptr;
+    }
+    if (loss) *loss = total;
+    s->forward_done = 1;
+    if (!isfinite(total))
+        return sngi_fail(s->ctx, SNG_ERR_DATA, "the loss is not finite (%g): diverged", total);
+    return SNG_OK;
+}
+
+sng_status sng_session_backward(sng_session *s) {
+    if (!s->o.training) return sngi_fail(s->ctx, SNG_ERR_USAGE, "backward in an inference session");
+    if (!s->forward_done) return sngi_fail(s->ctx, SNG_ERR_USAGE, "backward before forward");
+    omp_set_num_threads(s->n_threads);
+    /* Parameter gradients are overwritten each step: clear them (one contiguous region). */
+    size_t ng = s->slab_floats - s->n_param_floats - s->opt_floats;
+    memset(s->slab + s->n_param_floats, 0, ng * 4);
+    for (int i = s->n_fwd_steps; i < s->n_steps; i++) run_step(s, &s->steps[i]);
+    s->forward_done = 0;
+    return SNG_OK;
+}
