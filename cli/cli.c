@@ -18,6 +18,8 @@ static const cmd commands[] = {
     {"check", sngi_cmd_check, "compile a model and print its summary (--json)"},
     {"dot", sngi_cmd_dot, "print the model graph as Graphviz DOT"},
     {"ops", sngi_cmd_ops, "list the ops a model file can use"},
+    {"plan", sngi_cmd_plan, "plan a model's memory (arena, lower bound, buffers; --svg)"},
+    {"gradcheck", sngi_cmd_gradcheck, "check the model's gradients by finite differences"},
     {"data", sngi_cmd_data, "describe a dataset source (directory, archive, IDX)"},
 };
 

@@ -62,6 +62,7 @@ void sng_graph_free(sng_graph *g) {
     free(g->name);
     free(g->file);
     free(g->xml_text);
+    free(g->xml_expanded);
     free(g);
 }
 

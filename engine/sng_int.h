@@ -138,6 +138,8 @@ struct sng_graph {
     char *file;            /* main file path */
     char *xml_text;        /* the model file as read (for checkpoints), owned */
     size_t xml_len;
+    char *xml_expanded;    /* the model after XInclude processing (self-contained), owned */
+    size_t xml_expanded_len;
     sngi_node *nodes;      /* topological order after compile */
     int n_nodes;
     int cap_nodes;

@@ -561,6 +561,19 @@ static sng_status load_text(sng_ctx *ctx, char *text, size_t len, const char *fi
     }
     sng_status st = parse_doc(ctx, text, len, file, base_dir, &doc);
     if (!st) st = build(ctx, g, doc);
+    if (!st) {
+        /* Keep the model as run, XIncludes expanded, so a checkpoint is self-contained. */
+        xmlChar *mem = NULL;
+        int n = 0;
+        xmlDocDumpMemory(doc, &mem, &n);
+        if (mem && (g->xml_expanded = sngi_malloc((size_t)n + 1))) {
+            memcpy(g->xml_expanded, mem, (size_t)n);
+            g->xml_expanded[n] = 0;
+            g->xml_expanded_len = (size_t)n;
+        }
+        xmlFree(mem);
+        if (!g->xml_expanded) st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    }
     xmlFreeDoc(doc);
     for (int i = 0; !st && i < n_set; i++) st = sngi_cfg_set(ctx, g, set[i].key, set[i].value);
     if (!st) st = sngi_graph_compile(ctx, g);

@@ -1,0 +1,289 @@
+/*
+ * cmd_engine.c — `sngraph gradcheck` and `sngraph plan`: the autodiff and the memory planner
+ * made visible.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "cli.h"
+#include "engine/gradcheck.h"
+#include "engine/session.h"
+
+#define MAX_SET 64
+
+static int parse_long(const char *cmd, const char *opt, const char *v, long lo, long hi, long *out,
+                      FILE *err) {
+    char *end;
+    errno = 0;
+    long x = v ? strtol(v, &end, 10) : 0;
+    if (!v || end == v || *end || errno || x < lo || x > hi) {
+        fprintf(err, "sngraph %s: %s expects an integer in [%ld, %ld]\n", cmd, opt, lo, hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+/* Parses a byte size with an optional K/M/G suffix (powers of 1024). */
+static int parse_bytes(const char *v, int64_t *out) {
+    char *end;
+    errno = 0;
+    double x = v ? strtod(v, &end) : 0;
+    if (!v || end == v || errno || x <= 0) return -1;
+    double m = 1;
+    if (*end == 'K' || *end == 'k') m = 1024, end++;
+    else if (*end == 'M' || *end == 'm') m = 1048576, end++;
+    else if (*end == 'G' || *end == 'g') m = 1073741824, end++;
+    if (*end == 'B' || *end == 'b') end++;
+    if (*end) return -1;
+    *out = (int64_t)(x * m);
+    return 0;
+}
+
+int sngi_cmd_gradcheck(int argc, char **argv, FILE *out, FILE *err) {
+    static const char help[] =
+        "Usage: sngraph gradcheck [--batch N] [--seed S] [--threads T] [--samples K] [--eps E]\n"
+        "                         [--tol R] [--inputs] [--json] [--set KEY=VALUE]... MODEL\n"
+        "Checks the model's backward pass against central finite differences: for every\n"
+        "trainable parameter tensor (and image input with --inputs) the analytic directional\n"
+        "derivative along a random +-1 direction over K sampled elements (default 64) is\n"
+        "compared with (L(w+eps d) - L(w-eps d)) / 2 eps. Defaults: batch 2, eps 1e-3, tol 2e-2.\n"
+        "Exit status 1 when any tensor is over tolerance.\n";
+    sngi_gradcheck_opts o = {2, 1, 0, 0, 64, 1e-3, 2e-2, 0};
+    sng_setting set[MAX_SET];
+    int n_set = 0;
+    const char *model = NULL;
+    for (int i = 1; i < argc; i++) {
+        long v;
+        const char *a = argv[i], *nx = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(help, out);
+            return SNG_EXIT_OK;
+        } else if (!strcmp(a, "--batch")) {
+            if (parse_long(argv[0], a, nx, 1, 4096, &v, err)) return SNG_EXIT_USAGE;
+            o.batch = (int)v, i++;
+        } else if (!strcmp(a, "--seed")) {
+            if (parse_long(argv[0], a, nx, 0, 1L << 62, &v, err)) return SNG_EXIT_USAGE;
+            o.seed = (uint64_t)v, i++;
+        } else if (!strcmp(a, "--threads")) {
+            if (parse_long(argv[0], a, nx, 0, 1024, &v, err)) return SNG_EXIT_USAGE;
+            o.threads = (int)v, i++;
+        } else if (!strcmp(a, "--samples")) {
+            if (parse_long(argv[0], a, nx, 0, 1L << 30, &v, err)) return SNG_EXIT_USAGE;
+            o.samples = (int)v, i++;
+        } else if (!strcmp(a, "--eps") || !strcmp(a, "--tol")) {
+            char *end;
+            double d = nx ? strtod(nx, &end) : 0;
+            if (!nx || end == nx || *end || !(d > 0)) {
+                fprintf(err, "sngraph gradcheck: %s expects a positive number\n", a);
+                return SNG_EXIT_USAGE;
+            }
+            if (!strcmp(a, "--eps")) o.eps = d; else o.tol = d;
+            i++;
+        } else if (!strcmp(a, "--inputs")) {
+            o.inputs = 1;
+        } else if (!strcmp(a, "--json")) {
+            o.json = 1;
+        } else if (!strcmp(a, "--set")) {
+            if (sngi_cli_take_set(argc, argv, &i, set, &n_set, MAX_SET, err)) return SNG_EXIT_USAGE;
+        } else if (a[0] == '-') {
+            fprintf(err, "sngraph gradcheck: unknown option '%s'\n%s", a, help);
+            return SNG_EXIT_USAGE;
+        } else if (!model) {
+            model = a;
+        } else {
+            fprintf(err, "sngraph gradcheck: one model only\n");
+            return SNG_EXIT_USAGE;
+        }
+    }
+    if (!model) {
+        fprintf(err, "sngraph gradcheck: missing MODEL\n%s", help);
+        return SNG_EXIT_USAGE;
+    }
+    sng_ctx *ctx = sngi_cli_ctx();
+    sng_graph *g = NULL;
+    sng_status st = sng_graph_load(ctx, model, set, n_set, &g);
+    int bad = 0;
+    if (!st) st = sngi_gradcheck(ctx, g, &o, out, &bad);
+    int rc = st ? sngi_cli_report(err, "gradcheck", ctx, st) : bad ? SNG_EXIT_INPUT : SNG_EXIT_OK;
+    sng_graph_free(g);
+    sng_ctx_free(ctx);
+    return rc;
+}
+
+static const char *kind_name(sngi_buf_kind k) {
+    switch (k) {
+    case SNGI_BUF_VALUE: return "value";
+    case SNGI_BUF_GRAD: return "grad";
+    case SNGI_BUF_WS: return "workspace";
+    case SNGI_BUF_SAVED: return "saved";
+    }
+    return "?";
+}
+
+static void plan_svg(const sng_session *s, const char *path) {
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    double W = 900, H = 520, L = 60, T = 30;
+    double xs = (W - L - 10) / (s->n_steps ? s->n_steps : 1);
+    double ys = (H - T - 30) / (double)(s->arena_bytes ? s->arena_bytes : 1);
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+               "font-family=\"Helvetica\" font-size=\"10\">\n", W, H);
+    fprintf(f, "<text x=\"%.0f\" y=\"18\" font-size=\"13\">%s: arena %.2f MiB over %d steps "
+               "(x: step, y: address; blue value, red gradient, grey workspace, green saved)"
+               "</text>\n",
+            L, s->g->name, s->arena_bytes / 1048576.0, s->n_steps);
+    static const char *col[] = {"#4c78a8", "#e45756", "#9d9d9d", "#54a24b"};
+    for (int b = 0; b < s->n_bufs; b++) {
+        const sngi_buf *u = &s->bufs[b];
+        fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\" "
+                   "fill-opacity=\"0.75\" stroke=\"#222\" stroke-width=\"0.3\"><title>",
+                L + u->first * xs, T + (double)u->offset * ys, (u->last - u->first + 1) * xs,
+                (double)u->nbytes * ys, col[u->kind]);
+        sngi_json_str(f, s->g->nodes[u->node].name);
+        fprintf(f, " %s %zu bytes, steps %d-%d</title></rect>\n", kind_name(u->kind), u->nbytes,
+                u->first, u->last);
+    }
+    fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#000\"/>\n", L,
+            T + (s->n_fwd_steps ? 0 : 0), L, H - 30);
+    fprintf(f, "<line x1=\"%.2f\" y1=\"%.0f\" x2=\"%.2f\" y2=\"%.0f\" stroke=\"#000\" "
+               "stroke-dasharray=\"4\"/><text x=\"%.2f\" y=\"%.0f\">backward starts</text>\n",
+            L + s->n_fwd_steps * xs, T, L + s->n_fwd_steps * xs, H - 30, L + s->n_fwd_steps * xs + 3,
+            H - 18);
+    fprintf(f, "</svg>\n");
+    fclose(f);
+}
+
+int sngi_cmd_plan(int argc, char **argv, FILE *out, FILE *err) {
+    static const char help[] =
+        "Usage: sngraph plan [--batch N] [--train|--infer] [--json] [--svg FILE]\n"
+        "                    [--max-memory BYTES] [--threads T] [--set KEY=VALUE]... MODEL\n"
+        "Plans the model's memory for one training step (default) or one inference pass and\n"
+        "prints: naive bytes (every buffer separate), the lower bound (most bytes live at one\n"
+        "step), the planned arena and its ratio to the bound, the parameter slab, and a table of\n"
+        "every buffer with its lifetime and offset. --svg draws the buffers as boxes in\n"
+        "time x address. --max-memory refuses plans over the budget and names the batch that\n"
+        "fits (suffixes K, M, G).\n";
+    long batch = 1;
+    int training = 1, json = 0, threads = 0;
+    int64_t budget = 0;
+    const char *svg = NULL, *model = NULL;
+    sng_setting set[MAX_SET];
+    int n_set = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *nx = i + 1 < argc ? argv[i + 1] : NULL;
+        long v;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(help, out);
+            return SNG_EXIT_OK;
+        } else if (!strcmp(a, "--batch")) {
+            if (parse_long(argv[0], a, nx, 1, 1 << 20, &batch, err)) return SNG_EXIT_USAGE;
+            i++;
+        } else if (!strcmp(a, "--threads")) {
+            if (parse_long(argv[0], a, nx, 0, 1024, &v, err)) return SNG_EXIT_USAGE;
+            threads = (int)v, i++;
+        } else if (!strcmp(a, "--train")) {
+            training = 1;
+        } else if (!strcmp(a, "--infer")) {
+            training = 0;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if (!strcmp(a, "--svg")) {
+            if (!nx) {
+                fprintf(err, "sngraph plan: --svg needs a FILE\n");
+                return SNG_EXIT_USAGE;
+            }
+            svg = nx, i++;
+        } else if (!strcmp(a, "--max-memory")) {
+            if (parse_bytes(nx, &budget)) {
+                fprintf(err, "sngraph plan: --max-memory expects bytes, e.g. 512M\n");
+                return SNG_EXIT_USAGE;
+            }
+            i++;
+        } else if (!strcmp(a, "--set")) {
+            if (sngi_cli_take_set(argc, argv, &i, set, &n_set, MAX_SET, err)) return SNG_EXIT_USAGE;
+        } else if (a[0] == '-') {
+            fprintf(err, "sngraph plan: unknown option '%s'\n%s", a, help);
+            return SNG_EXIT_USAGE;
+        } else if (!model) {
+            model = a;
+        } else {
+            fprintf(err, "sngraph plan: one model only\n");
+            return SNG_EXIT_USAGE;
+        }
+    }
+    if (!model) {
+        fprintf(err, "sngraph plan: missing MODEL\n%s", help);
+        return SNG_EXIT_USAGE;
+    }
+    sng_ctx *ctx = sngi_cli_ctx();
+    sng_graph *g = NULL;
+    sng_session *s = NULL;
+    sng_status st = sng_graph_load(ctx, model, set, n_set, &g);
+    if (!st) {
+        sng_session_opts o;
+        sng_session_opts_init(&o);
+        o.batch = (int)batch;
+        o.training = training;
+        o.threads = threads;
+        o.max_memory = budget;
+        o.opt_slots = training ? 1 : 0;
+        st = sng_session_new(ctx, g, &o, &s);
+    }
+    if (st) {
+        int rc = sngi_cli_report(err, "plan", ctx, st);
+        sng_graph_free(g);
+        sng_ctx_free(ctx);
+        return rc;
+    }
+    sng_plan_stats ps;
+    sng_session_plan_stats(s, &ps);
+    double ratio = ps.lower_bound ? (double)ps.arena_bytes / (double)ps.lower_bound : 1;
+    char c1[32], c2[32], c3[32], c4[32];
+    if (json) {
+        fprintf(out, "{\"model\":\"%s\",\"batch\":%ld,\"mode\":\"%s\",\"naive_bytes\":%lld,"
+                     "\"lower_bound\":%lld,\"arena_bytes\":%lld,\"ratio\":%.4f,\"slab_bytes\":%lld,"
+                     "\"steps\":%d,\"buffers\":[",
+                g->name, batch, training ? "train" : "infer", (long long)ps.naive_bytes,
+                (long long)ps.lower_bound, (long long)ps.arena_bytes, ratio,
+                (long long)ps.slab_bytes, ps.n_steps);
+        for (int b = 0; b < s->n_bufs; b++) {
+            const sngi_buf *u = &s->bufs[b];
+            fprintf(out, "%s{\"node\":", b ? "," : "");
+            sngi_json_str(out, g->nodes[u->node].name);
+            fprintf(out, ",\"kind\":\"%s\",\"bytes\":%zu,\"first\":%d,\"last\":%d,\"offset\":%zu}",
+                    kind_name(u->kind), u->nbytes, u->first, u->last, u->offset);
+        }
+        fprintf(out, "]}\n");
+    } else {
+        fprintf(out, "Plan for %s, batch %ld, %s: %d steps, %d buffers\n", g->name, batch,
+                training ? "training (forward + backward)" : "inference (forward)", ps.n_steps,
+                ps.n_buffers);
+        fprintf(out, "%-34s %-9s %14s %11s %14s\n", "buffer (node)", "kind", "bytes", "steps",
+                "offset");
+        for (int b = 0; b < s->n_bufs; b++) {
+            const sngi_buf *u = &s->bufs[b];
+            char life[32];
+            snprintf(life, sizeof life, "%d-%d", u->first, u->last);
+            fprintf(out, "%-34s %-9s %14s %11s %14s\n", g->nodes[u->node].name, kind_name(u->kind),
+                    sngi_commas((int64_t)u->nbytes, c1, sizeof c1), life,
+                    sngi_commas((int64_t)u->offset, c2, sizeof c2));
+        }
+        fprintf(out, "naive (every buffer separate): %s bytes (%.1f MiB)\n",
+                sngi_commas(ps.naive_bytes, c1, sizeof c1), ps.naive_bytes / 1048576.0);
+        fprintf(out, "lower bound (most live at a step): %s bytes (%.1f MiB)\n",
+                sngi_commas(ps.lower_bound, c2, sizeof c2), ps.lower_bound / 1048576.0);
+        fprintf(out, "planned arena: %s bytes (%.1f MiB), %.3f x the lower bound\n",
+                sngi_commas(ps.arena_bytes, c3, sizeof c3), ps.arena_bytes / 1048576.0, ratio);
+        fprintf(out, "parameter slab (params%s): %s bytes (%.1f MiB)\n",
+                training ? ", gradients, SGD momentum" : "",
+                sngi_commas(ps.slab_bytes, c4, sizeof c4), ps.slab_bytes / 1048576.0);
+    }
+    if (svg) plan_svg(s, svg);
+    sng_session_free(s);
+    sng_graph_free(g);
+    sng_ctx_free(ctx);
+    return SNG_EXIT_OK;
+}

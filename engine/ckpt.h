@@ -1,0 +1,41 @@
+/*
+ * ckpt.h — checkpoint archives (see ckpt.c) and NumPy .npy parsing.
+ */
+#ifndef SNG_CKPT_H
+#define SNG_CKPT_H
+
+#include "session.h"
+
+typedef struct sngi_ckpt_meta {
+    int64_t step;
+    uint64_t seed;
+    double threshold;          /* calibrated verification threshold (score >= t: same) */
+    const char *optimizer;
+    const char *metrics_json;  /* a JSON object, or NULL */
+} sngi_ckpt_meta;
+
+/* Writes the session's parameters (+ optimiser state) atomically to path (temp + rename). */
+sng_status sngi_ckpt_save(sng_ctx *ctx, sng_session *s, const char *path,
+                          const sngi_ckpt_meta *meta);
+
+/* A checkpoint read into memory: entry names and contents. Free with sngi_ckpt_free. */
+typedef struct sngi_ckpt {
+    char **names;
+    void **data;     /* each NUL-terminated past its size */
+    size_t *sizes;
+    int n;
+} sngi_ckpt;
+sng_status sngi_ckpt_read(sng_ctx *ctx, const char *path, sngi_ckpt **out);
+void sngi_ckpt_free(sngi_ckpt *c);
+const void *sngi_ckpt_entry(const sngi_ckpt *c, const char *name, size_t *len);
+/* A number from manifest.json by key ("step", "threshold", ...), def when absent. */
+double sngi_ckpt_num(const sngi_ckpt *c, const char *key, double def);
+/* Copies every parameter (and, with with_optim, the optimiser state) into the session; a
+ * parameter that is missing or has another shape is named in the error. */
+sng_status sngi_ckpt_load_params(sng_ctx *ctx, const sngi_ckpt *c, const char *path,
+                                 sng_session *s, int with_optim);
+/* Parses a float32 .npy held in memory: dims/nd and a pointer to the values inside data. */
+sng_status sngi_npy_parse(sng_ctx *ctx, const char *what, const void *data, size_t len,
+                          int *dims, int *nd, const float **values);
+
+#endif

@@ -1,0 +1,24 @@
+/* gradcheck.h — whole-model finite-difference gradient check (see gradcheck.c). */
+#ifndef SNG_GRADCHECK_H
+#define SNG_GRADCHECK_H
+
+#include <stdio.h>
+
+#include "session.h"
+
+typedef struct sngi_gradcheck_opts {
+    int batch;
+    uint64_t seed;
+    int threads;
+    int inputs;     /* also check gradients of image inputs */
+    int samples;    /* elements per tensor in the direction (0: all) */
+    double eps;     /* step */
+    double tol;     /* relative error allowed */
+    int json;
+} sngi_gradcheck_opts;
+
+/* Prints one line per tensor; *n_bad = tensors over tolerance. */
+sng_status sngi_gradcheck(sng_ctx *ctx, const sng_graph *g, const sngi_gradcheck_opts *o,
+                          FILE *out, int *n_bad);
+
+#endif

@@ -1,0 +1,464 @@
+/*
+ * train.c — the training loop (`sngraph run`) and evaluation (`sngraph eval`): step = feed the
+ * inputs, forward, backward, optimiser update; periodic validation (verification metrics and
+ * a calibrated threshold), atomic checkpoints, a JSON-lines metrics log, a final test
+ * evaluation with N-way K-shot episodes, and a report with SVG curves.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ckpt.h"
+#include "train.h"
+
+volatile int sngi_stop_requested;
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+sng_status sngi_io_get(sng_ctx *ctx, const sng_graph *g, sngi_io *io) {
+    memset(io, 0, sizeof *io);
+    io->label = io->score_out = io->emb_out = -1;
+    for (int i = 0; i < g->n_inputs; i++) {
+        const sngi_node *n = &g->nodes[g->inputs[i]];
+        if (sngi_shape_numel(&n->shape) == 1 && io->label < 0)
+            io->label = g->inputs[i];
+        else if (io->n_img < 3)
+            io->img[io->n_img++] = g->inputs[i];
+    }
+    for (int i = 0; i < g->n_outputs; i++) {
+        const sngi_node *n = &g->nodes[g->outputs[i]];
+        if (sngi_shape_numel(&n->shape) == 1 && io->score_out < 0) io->score_out = g->outputs[i];
+        if (sngi_shape_numel(&n->shape) > 1 && io->emb_out < 0) io->emb_out = g->outputs[i];
+    }
+    if (io->n_img < 2 && io->emb_out < 0)
+        return sngi_fail(ctx, SNG_ERR_MODEL,
+                         "%s: cannot tell how to use the model: it needs two image inputs (pairs) "
+                         "or three (triplets), and a score or embedding <output>",
+                         g->file);
+    if (io->score_out < 0 && io->emb_out < 0)
+        return sngi_fail(ctx, SNG_ERR_MODEL, "%s: the model has no <output> to score pairs with",
+                         g->file);
+    return SNG_OK;
+}
+
+/* ---- evaluation ----------------------------------------------------------------------------- */
+/* Scores b pairs (a[i], bimg[i]) with the inference session into score[0..b). */
+static sng_status score_pairs(sng_ctx *ctx, sng_session *inf, const sngi_io *io, int b,
+                              const float *a, const float *bimg, float *score) {
+    const sng_graph *g = inf->g;
+    int B = inf->o.batch;
+    int64_t img = sngi_shape_numel(&g->nodes[io->img[0]].shape);
+    sng_status st;
+    if (io->score_out >= 0) {
+        float *xa = sng_session_value(inf, g->nodes[io->img[0]].name, NULL);
+        float *xb = sng_session_value(inf, g->nodes[io->img[1]].name, NULL);
+        for (int off = 0; off < b; off += B) {
+            int k = b - off < B ? b - off : B;
+            memcpy(xa, a + (size_t)off * img, sizeof(float) * (size_t)(k * img));
+            memcpy(xb, bimg + (size_t)off * img, sizeof(float) * (size_t)(k * img));
+            if (k < B) {
+                memset(xa + (size_t)k * img, 0, sizeof(float) * (size_t)((B - k) * img));
+                memset(xb + (size_t)k * img, 0, sizeof(float) * (size_t)((B - k) * img));
+            }
+            if ((st = sng_session_forward(inf, NULL))) return st;
+            const float *y = sng_session_value(inf, g->nodes[io->score_out].name, NULL);
+            memcpy(score + off, y, sizeof(float) * (size_t)k);
+        }
+        return SNG_OK;
+    }
+    /* Embedding model: score = -||emb(a) - emb(b)||. */
+    int64_t e = sngi_shape_numel(&g->nodes[io->emb_out].shape);
+    float *x = sng_session_value(inf, g->nodes[io->img[0]].name, NULL);
+    float *ea = malloc(sizeof(float) * (size_t)(B * e));
+    if (!ea) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    for (int off = 0; off < b; off += B) {
+        int k = b - off < B ? b - off : B;
+        memset(x, 0, sizeof(float) * (size_t)(B * img));
+        memcpy(x, a + (size_t)off * img, sizeof(float) * (size_t)(k * img));
+        if ((st = sng_session_forward(inf, NULL))) break;
+        memcpy(ea, sng_session_value(inf, g->nodes[io->emb_out].name, NULL),
+               sizeof(float) * (size_t)(B * e));
+        memset(x, 0, sizeof(float) * (size_t)(B * img));
+        memcpy(x, bimg + (size_t)off * img, sizeof(float) * (size_t)(k * img));
+        if ((st = sng_session_forward(inf, NULL))) break;
+        const float *eb = sng_session_value(inf, g->nodes[io->emb_out].name, NULL);
+        for (int i = 0; i < k; i++) {
+            double d = 0;
+            for (int64_t j = 0; j < e; j++) {
+                double t = (double)ea[i * e + j] - eb[i * e + j];
+                d += t * t;
+            }
+            score[off + i] = (float)-sqrt(d);
+        }
+    }
+    free(ea);
+    return st;
+}
+
+sng_status sngi_evaluate(sng_ctx *ctx, sng_session *inf, const sngi_feed *feed, int split,
+                         int64_t max_pairs, int episodes, int way, int shot, double thr,
+                         sngi_eval_result *res, float *scores, float *labels) {
+    sngi_io io;
+    sng_status st = sngi_io_get(ctx, inf->g, &io);
+    if (st) return st;
+    memset(res, 0, sizeof *res);
+    res->oneshot_acc = -1;
+    int64_t n = feed->n_pairs[split] < max_pairs ? feed->n_pairs[split] : max_pairs;
+    int64_t img = sngi_shape_numel(&inf->g->nodes[io.img[0]].shape);
+    const int chunk = 64;
+    float *a = malloc(sizeof(float) * (size_t)(chunk * img));
+    float *b = malloc(sizeof(float) * (size_t)(chunk * img));
+    float *sc = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    float *lb = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    int cap = way * shot > chunk ? way * shot : chunk;
+    float *q = malloc(sizeof(float) * (size_t)(cap * img));
+    float *sup = malloc(sizeof(float) * (size_t)(cap * img));
+    float *es = malloc(sizeof(float) * (size_t)cap);
+    if (!a || !b || !sc || !lb || !q || !sup || !es) {
+        st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    int64_t got_total = 0;
+    for (int64_t i = 0; i < n && !st; i += chunk) {
+        int want = n - i < chunk ? (int)(n - i) : chunk, got = 0;
+        if ((st = feed->pairs(feed->user, split, i, want, a, b, lb + got_total, &got))) break;
+        if (got <= 0) break;
+        st = score_pairs(ctx, inf, &io, got, a, b, sc + got_total);
+        got_total += got;
+    }
+    if (st) goto out;
+    res->n_pairs = got_total;
+    sngi_verif_metrics(sc, lb, (size_t)got_total, &res->verif);
+    res->acc_at_thr = sngi_verif_accuracy(sc, lb, (size_t)got_total, thr);
+    if (scores) memcpy(scores, sc, sizeof(float) * (size_t)got_total);
+    if (labels) memcpy(labels, lb, sizeof(float) * (size_t)got_total);
+    if (episodes > 0 && feed->episode) {
+        int correct = 0, done = 0;
+        for (int e = 0; e < episodes && !st; e++) {
+            int answer = -1;
+            st = feed->episode(feed->user, split, e, way, shot, q, sup, &answer);
+            if (st == SNG_ERR_DATA) { /* not enough classes in this split: report, don't fail */
+                st = SNG_OK;
+                break;
+            }
+            if (st) break;
+            for (int k = 1; k < way * shot; k++)
+                memcpy(q + (size_t)k * img, q, sizeof(float) * (size_t)img);
+            if ((st = score_pairs(ctx, inf, &io, way * shot, q, sup, es))) break;
+            int best = 0;
+            double best_s = -INFINITY;
+            for (int c = 0; c < way; c++) {
+                double m = 0;
+                for (int k = 0; k < shot; k++) m += es[c * shot + k];
+                if (m > best_s) best_s = m, best = c;
+            }
+            correct += best == answer;
+            done++;
+        }
+        res->episodes = done;
+        res->way = way;
+        res->shot = shot;
+        res->oneshot_acc = done ? (double)correct / done : -1;
+    }
+out:
+    free(a);
+    free(b);
+    free(sc);
+    free(lb);
+    free(q);
+    free(sup);
+    free(es);
+    return st;
+}
+
+/* ---- reports ---------------------------------------------------------------------------------- */
+static void svg_report(const char *path, const double *loss, int64_t n_loss, const double *far,
+                       const double *tar, size_t n_roc, const char *title) {
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    const int W = 420, H = 300, M = 40;
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+               "font-family=\"Helvetica\" font-size=\"11\">\n", 2 * W + 20, H + 30);
+    fprintf(f, "<text x=\"10\" y=\"16\" font-size=\"13\">%s</text>\n", title);
+    /* Loss curve. */
+    double lo = INFINITY, hi = -INFINITY;
+    for (int64_t i = 0; i < n_loss; i++) {
+        if (loss[i] < lo) lo = loss[i];
+        if (loss[i] > hi) hi = loss[i];
+    }
+    if (!(hi > lo)) hi = lo + 1;
+    fprintf(f, "<g transform=\"translate(0,24)\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+               "fill=\"none\" stroke=\"#888\"/>\n", M, 10, W - M - 10, H - M - 10);
+    fprintf(f, "<text x=\"%d\" y=\"%d\">training loss (%.3g .. %.3g) over %lld steps</text>\n", M,
+            H - 12, lo, hi, (long long)n_loss);
+    fprintf(f, "<polyline fill=\"none\" stroke=\"#1f77b4\" points=\"");
+    int64_t every = n_loss / 400 + 1;
+    for (int64_t i = 0; i < n_loss; i += every) {
+        double x = M + (W - M - 10) * (n_loss > 1 ? (double)i / (double)(n_loss - 1) : 0);
+        double y = 10 + (H - M - 10) * (1 - (loss[i] - lo) / (hi - lo));
+        fprintf(f, "%.1f,%.1f ", x, y);
+    }
+    fprintf(f, "\"/></g>\n");
+    /* ROC. */
+    fprintf(f, "<g transform=\"translate(%d,24)\"><rect x=\"%d\" y=\"10\" width=\"%d\" height=\"%d\" "
+               "fill=\"none\" stroke=\"#888\"/>\n", W + 10, M, H - M - 10, H - M - 10);
+    fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"10\" stroke=\"#ccc\"/>\n", M, H - M,
+            H - 10);
+    fprintf(f, "<text x=\"%d\" y=\"%d\">ROC on the test split (FAR -> TAR)</text>\n", M, H - 12);
+    fprintf(f, "<polyline fill=\"none\" stroke=\"#d62728\" points=\"");
+    for (size_t i = 0; i < n_roc; i++)
+        fprintf(f, "%.1f,%.1f ", M + (H - M - 10) * far[i], 10 + (H - M - 10) * (1 - tar[i]));
+    fprintf(f, "\"/></g>\n</svg>\n");
+    fclose(f);
+}
+
+static void metrics_json(char *buf, size_t n, const sngi_eval_result *r, double thr) {
+    snprintf(buf, n,
+             "{\"auc\":%.6f,\"eer\":%.6f,\"tar_at_far_1e-3\":%.6f,\"accuracy\":%.6f,"
+             "\"threshold\":%.6g,\"pairs\":%lld,\"oneshot_accuracy\":%.6f,\"way\":%d,\"shot\":%d,"
+             "\"episodes\":%d}",
+             r->verif.auc, r->verif.eer, r->verif.tar_at_far3, r->acc_at_thr, thr,
+             (long long)r->n_pairs, r->oneshot_acc, r->way, r->shot, r->episodes);
+}
+
+/* ---- the loop --------------------------------------------------------------------------------- */
+static void on_signal(int sig) {
+    (void)sig;
+    sngi_stop_requested = 1;
+}
+
+sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
+                          const sngi_train_opts *o) {
+    sng_status st;
+    long batch, steps, seed, eval_every, ckpt_every, log_every, patience, eval_pairs, episodes,
+        way, shot, eval_batch;
+    if ((st = sngi_cfg_int(ctx, g, "train.batch", 32, 1, 1 << 16, &batch)) ||
+        (st = sngi_cfg_int(ctx, g, "train.steps", 1000, 1, 1L << 40, &steps)) ||
+        (st = sngi_cfg_int(ctx, g, "train.seed", 1, 0, 1L << 62, &seed)) ||
+        (st = sngi_cfg_int(ctx, g, "train.eval_every", 0, 0, 1L << 40, &eval_every)) ||
+        (st = sngi_cfg_int(ctx, g, "train.checkpoint_every", 0, 0, 1L << 40, &ckpt_every)) ||
+        (st = sngi_cfg_int(ctx, g, "train.log_every", 10, 1, 1L << 40, &log_every)) ||
+        (st = sngi_cfg_int(ctx, g, "train.patience", 0, 0, 1L << 20, &patience)) ||
+        (st = sngi_cfg_int(ctx, g, "eval.pairs", 1000, 2, 1L << 30, &eval_pairs)) ||
+        (st = sngi_cfg_int(ctx, g, "eval.episodes", 400, 0, 1L << 20, &episodes)) ||
+        (st = sngi_cfg_int(ctx, g, "eval.way", 20, 2, 1000, &way)) ||
+        (st = sngi_cfg_int(ctx, g, "eval.shot", 1, 1, 100, &shot)) ||
+        (st = sngi_cfg_int(ctx, g, "eval.batch", 64, 1, 1 << 16, &eval_batch)))
+        return st;
+    sngi_optim opt;
+    if ((st = sngi_optim_config(ctx, g, &opt))) return st;
+    opt.total_steps = steps;
+    if ((st = sngi_cfg_check_unused(ctx, g, "train.")) || (st = sngi_cfg_check_unused(ctx, g, "eval.")))
+        return st;
+    sngi_io io;
+    if ((st = sngi_io_get(ctx, g, &io))) return st;
+
+    sng_session_opts so;
+    sng_session_opts_init(&so);
+    so.batch = (int)batch;
+    so.training = 1;
+    so.threads = o->threads;
+    so.seed = (uint64_t)seed;
+    so.opt_slots = sngi_optim_slots(&opt);
+    sng_session *s = NULL, *inf = NULL;
+    if ((st = sng_session_new(ctx, g, &so, &s))) return st;
+    sng_session_opts io_opts = so;
+    io_opts.training = 0;
+    io_opts.batch = (int)(eval_batch > way * shot ? eval_batch : way * shot);
+    io_opts.opt_slots = 0;
+    if ((st = sng_session_new(ctx, g, &io_opts, &inf))) {
+        sng_session_free(s);
+        return st;
+    }
+    if (mkdir(o->run_dir, 0755) && errno != EEXIST) {
+        st = sngi_fail(ctx, SNG_ERR_IO, "%s: cannot create run directory: %s", o->run_dir,
+                       strerror(errno));
+        goto out;
+    }
+    char ckpt_path[4096], log_path[4096], rep_path[4096], svg_path[4096];
+    snprintf(ckpt_path, sizeof ckpt_path, "%s/checkpoint.tar", o->run_dir);
+    snprintf(log_path, sizeof log_path, "%s/metrics.jsonl", o->run_dir);
+    snprintf(rep_path, sizeof rep_path, "%s/report.txt", o->run_dir);
+    snprintf(svg_path, sizeof svg_path, "%s/report.svg", o->run_dir);
+
+    int64_t start = 0;
+    double threshold = 0.5;
+    if (o->resume_ckpt) {
+        sngi_ckpt *c;
+        if ((st = sngi_ckpt_read(ctx, o->resume_ckpt, &c))) goto out;
+        st = sngi_ckpt_load_params(ctx, c, o->resume_ckpt, s, 1);
+        start = (int64_t)sngi_ckpt_num(c, "step", 0);
+        threshold = sngi_ckpt_num(c, "threshold", 0.5);
+        sngi_ckpt_free(c);
+        if (st) goto out;
+        fprintf(o->err, "sngraph run: resuming %s at step %lld of %ld\n", o->resume_ckpt,
+                (long long)start, steps);
+    }
+    FILE *log = fopen(log_path, start ? "a" : "w");
+    if (!log) {
+        st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", log_path, strerror(errno));
+        goto out;
+    }
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sngi_stop_requested = 0;
+
+    float *inputs[SNG_MAX_DIMS + 8];
+    int n_in = g->n_inputs < 8 ? g->n_inputs : 8;
+    for (int i = 0; i < n_in; i++) inputs[i] = sng_session_value(s, g->nodes[g->inputs[i]].name, NULL);
+    double *losses = calloc((size_t)(steps - start + 1), sizeof(double));
+    int tty = isatty(fileno(o->err)) && !o->quiet;
+    double t0 = now(), wait = 0, best_val = -1;
+    int bad_evals = 0, interrupted = 0;
+    int64_t step = start, n_loss = 0;
+    char mj[1024];
+    sngi_eval_result ev;
+    for (; step < steps; step++) {
+        if (sngi_stop_requested) {
+            interrupted = 1;
+            break;
+        }
+        double w = 0;
+        if ((st = feed->train_batch(feed->user, inputs, (int)batch, step, &w))) break;
+        wait += w;
+        sng_session_set_step(s, step);
+        double loss;
+        if ((st = sng_session_forward(s, &loss))) break;
+        if ((st = sng_session_backward(s))) break;
+        double gnorm = sngi_optim_step(&opt, s, step);
+        if (losses) losses[n_loss++] = loss;
+        double el = now() - t0, pps = (double)(step - start + 1) * batch / (el > 0 ? el : 1e-9);
+        if ((step + 1) % log_every == 0 || step + 1 == steps) {
+            fprintf(log, "{\"step\":%lld,\"loss\":%.6g", (long long)step + 1, loss);
+            for (int i = 0; i < g->n_losses; i++)
+                fprintf(log, ",\"%s\":%.6g", g->nodes[g->losses[i]].name,
+                        *sng_session_value(s, g->nodes[g->losses[i]].name, NULL));
+            fprintf(log, ",\"lr\":%.6g,\"grad_norm\":%.6g,\"pairs_per_s\":%.3f,"
+                         "\"data_wait_s\":%.3f,\"elapsed_s\":%.2f}\n",
+                    sngi_optim_lr(&opt, step), gnorm, pps, wait, el);
+            fflush(log);
+            if (!o->quiet && !tty)
+                fprintf(o->err, "step %lld/%ld loss %.4f lr %.3g %.1f pairs/s data-wait %.1fs\n",
+                        (long long)step + 1, steps, loss, sngi_optim_lr(&opt, step), pps, wait);
+        }
+        if (tty) {
+            double eta = (double)(steps - step - 1) * batch / (pps > 0 ? pps : 1);
+            fprintf(o->err, "\rstep %lld/%ld  loss %.4f  %.1f pairs/s  ETA %02d:%02d   ",
+                    (long long)step + 1, steps, loss, pps, (int)(eta / 60), (int)eta % 60);
+            fflush(o->err);
+        }
+        int last = step + 1 == steps;
+        if (eval_every && (step + 1) % eval_every == 0 && !last && feed->has_split[SNGI_SPLIT_VAL]) {
+            /* Both sessions lay parameters out identically at the start of their slabs. */
+            memcpy(inf->slab, s->slab, inf->n_param_floats * 4);
+            if ((st = sngi_evaluate(ctx, inf, feed, SNGI_SPLIT_VAL, eval_pairs, 0, way, shot,
+                                    threshold, &ev, NULL, NULL)))
+                break;
+            threshold = ev.verif.best_thr;
+            metrics_json(mj, sizeof mj, &ev, threshold);
+            fprintf(log, "{\"step\":%lld,\"val\":%s}\n", (long long)step + 1, mj);
+            fflush(log);
+            if (ev.verif.auc > best_val) {
+                best_val = ev.verif.auc;
+                bad_evals = 0;
+            } else if (patience && ++bad_evals >= patience) {
+                fprintf(o->err, "\nsngraph run: early stop at step %lld (validation AUC did not "
+                                "improve for %ld evaluations)\n",
+                        (long long)step + 1, patience);
+                step++;
+                break;
+            }
+        }
+        if (ckpt_every && (step + 1) % ckpt_every == 0 && !last) {
+            sngi_ckpt_meta meta = {step + 1, (uint64_t)seed, threshold,
+                                   opt.kind == SNGI_OPT_SGD ? "sgd" : "adam", NULL};
+            if ((st = sngi_ckpt_save(ctx, s, ckpt_path, &meta))) break;
+        }
+    }
+    if (tty) fputc('\n', o->err);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (!st) {
+        /* Final evaluation: calibrate the threshold on validation, report on test. */
+        memcpy(inf->slab, s->slab, inf->n_param_floats * 4);
+        mj[0] = 0;
+        float *sc = NULL, *lb = NULL;
+        double far[64], tar[64];
+        size_t n_roc = 0;
+        if (!interrupted) {
+            if (feed->has_split[SNGI_SPLIT_VAL] &&
+                !(st = sngi_evaluate(ctx, inf, feed, SNGI_SPLIT_VAL, eval_pairs, 0, way, shot, 0.5,
+                                     &ev, NULL, NULL)))
+                threshold = ev.verif.best_thr;
+            int split = feed->has_split[SNGI_SPLIT_TEST] ? SNGI_SPLIT_TEST : SNGI_SPLIT_VAL;
+            sc = malloc(sizeof(float) * (size_t)eval_pairs);
+            lb = malloc(sizeof(float) * (size_t)eval_pairs);
+            if (!st && feed->has_split[split] &&
+                !(st = sngi_evaluate(ctx, inf, feed, split, eval_pairs, (int)episodes, (int)way,
+                                     (int)shot, threshold, &ev, sc, lb))) {
+                metrics_json(mj, sizeof mj, &ev, threshold);
+                fprintf(log, "{\"step\":%lld,\"test\":%s}\n", (long long)step, mj);
+                n_roc = sngi_verif_roc(sc, lb, (size_t)ev.n_pairs, far, tar, 64);
+                FILE *r = fopen(rep_path, "w");
+                if (r) {
+                    fprintf(r, "model: %s\nsteps: %lld  batch: %ld  seed: %ld\n"
+                               "training time: %.1f s (%.2f pairs/s, data wait %.1f s)\n"
+                               "final training loss: %.5f\n"
+                               "%s split, %lld pairs: ROC AUC %.4f  EER %.4f  TAR@FAR=1e-3 %.4f\n"
+                               "verification accuracy at the validation threshold %.4g: %.4f\n",
+                            g->name, (long long)step, batch, seed, now() - t0,
+                            (double)(step - start) * batch / (now() - t0 + 1e-9), wait,
+                            n_loss ? losses[n_loss - 1] : 0.0,
+                            split == SNGI_SPLIT_TEST ? "test" : "validation",
+                            (long long)ev.n_pairs, ev.verif.auc, ev.verif.eer,
+                            ev.verif.tar_at_far3, threshold, ev.acc_at_thr);
+                    if (ev.oneshot_acc >= 0)
+                        fprintf(r, "%d-way %d-shot accuracy over %d episodes: %.4f\n", ev.way,
+                                ev.shot, ev.episodes, ev.oneshot_acc);
+                    fclose(r);
+                }
+                fprintf(o->out, "test: AUC %.4f  EER %.4f  accuracy %.4f (threshold %.4g)",
+                        ev.verif.auc, ev.verif.eer, ev.acc_at_thr, threshold);
+                if (ev.oneshot_acc >= 0)
+                    fprintf(o->out, "  %d-way %d-shot %.4f", ev.way, ev.shot, ev.oneshot_acc);
+                fprintf(o->out, "\n");
+            }
+            char title[512];
+            snprintf(title, sizeof title, "sngraph run: %s", g->name);
+            svg_report(svg_path, losses, n_loss, far, tar, n_roc, title);
+        }
+        free(sc);
+        free(lb);
+        if (!st) {
+            sngi_ckpt_meta meta = {step, (uint64_t)seed, threshold,
+                                   opt.kind == SNGI_OPT_SGD ? "sgd" : "adam", mj[0] ? mj : NULL};
+            st = sngi_ckpt_save(ctx, s, ckpt_path, &meta);
+        }
+        if (!st) fprintf(o->out, "checkpoint: %s\n", ckpt_path);
+        if (!st && interrupted) {
+            fprintf(o->err, "sngraph run: interrupted at step %lld; resume with: sngraph run %s "
+                            "--resume %s\n",
+                    (long long)step, g->file, o->run_dir);
+            st = SNG_ERR_INTERRUPTED;
+        }
+    }
+    fclose(log);
+    free(losses);
+out:
+    sng_session_free(inf);
+    sng_session_free(s);
+    return st;
+}
