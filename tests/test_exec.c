@@ -1,6 +1,6 @@
 /*
- * test_exec.c — autodiff, planner and executor: gradients of whole models, planned vs unplanned
- * execution, planner properties over random DAGs.
+ * test_exec.c — autodiff, planner and executor: gradients of whole models, planner properties
+ * over random lifetimes and random DAG models, planned vs unplanned execution, determinism.
  */
 #include <string.h>
 
@@ -26,13 +26,227 @@ static void test_exec_fanout_gradcheck(void) {
     CU_ASSERT_EQUAL(sngt_gradcheck(xml, 2, NULL, 1e-2, 1e-4), 0);
 }
 
+/* Tied instances accumulate into one gradient: equal to the sum of the gradients an untied copy
+ * with the same values gets in each instance. */
+static const char *tied_xml(const char *pa, const char *pb) {
+    static char buf[2048];
+    snprintf(buf, sizeof buf,
+             "<model><input name='a' shape='5'/><input name='b' shape='5'/>"
+             "<subgraph name='enc'><input name='x'/>"
+             "<dense name='h' in='x' units='4' activation='tanh'/>"
+             "<dense name='e' in='h' units='3'/><output name='e'/></subgraph>"
+             "<instance name='l' of='enc' in='a' params='%s'/>"
+             "<instance name='r' of='enc' in='b' params='%s'/>"
+             "<dense name='head' in='l' units='2'/><dense name='head2' in='r' units='2'/>"
+             "<output name='head'/><output name='head2'/></model>",
+             pa, pb);
+    return buf;
+}
+
+static void test_exec_tied_gradient_is_sum(void) {
+    sngt_run *t = sngt_run_new(tied_xml("br", "br"), 3, 7);
+    sngt_run *u = sngt_run_new(tied_xml("pl", "pr"), 3, 7);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+    const char *names[] = {"h/W", "h/b", "e/W", "e/b"};
+    for (int i = 0; i < 4; i++) {
+        char tn[64], ln[64], rn[64];
+        snprintf(tn, sizeof tn, "br/%s", names[i]);
+        snprintf(ln, sizeof ln, "pl/%s", names[i]);
+        snprintf(rn, sizeof rn, "pr/%s", names[i]);
+        float *w = sngt_run_param(t, tn), *wl = sngt_run_param(u, ln), *wr = sngt_run_param(u, rn);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(wl);
+        int n = i % 2 ? (i < 2 ? 4 : 3) : (i < 2 ? 20 : 12);
+        memcpy(wl, w, sizeof(float) * n);
+        memcpy(wr, w, sizeof(float) * n);
+    }
+    /* Same inputs and heads. */
+    memcpy(sngt_run_buf(u, "a"), sngt_run_buf(t, "a"), sizeof(float) * 15);
+    memcpy(sngt_run_buf(u, "b"), sngt_run_buf(t, "b"), sizeof(float) * 15);
+    const char *heads[] = {"head/W", "head/b", "head2/W", "head2/b"};
+    int hn[] = {6, 2, 6, 2};
+    for (int i = 0; i < 4; i++)
+        memcpy(sngt_run_param(u, heads[i]), sngt_run_param(t, heads[i]), sizeof(float) * hn[i]);
+    sngt_run_forward(t);
+    sngt_run_forward(u);
+    for (int k = 0; k < 6; k++) {
+        sngt_run_grad(t, "head")[k] = sngt_run_grad(u, "head")[k] = 0.1f * (k + 1);
+        sngt_run_grad(t, "head2")[k] = sngt_run_grad(u, "head2")[k] = -0.2f * (k - 2);
+    }
+    sngt_run_backward(t);
+    sngt_run_backward(u);
+    for (int i = 0; i < 4; i++) {
+        char tn[64], ln[64], rn[64];
+        snprintf(tn, sizeof tn, "br/%s", names[i]);
+        snprintf(ln, sizeof ln, "pl/%s", names[i]);
+        snprintf(rn, sizeof rn, "pr/%s", names[i]);
+        const float *g = sngt_run_param_grad(t, tn), *gl = sngt_run_param_grad(u, ln),
+                    *gr = sngt_run_param_grad(u, rn);
+        int n = i % 2 ? (i < 2 ? 4 : 3) : (i < 2 ? 20 : 12);
+        for (int k = 0; k < n; k++) SNGT_ASSERT_CLOSE(g[k], gl[k] + gr[k], 1e-5, 1e-7);
+    }
+    sngt_run_free(t);
+    sngt_run_free(u);
+}
+
+/* ---- planner properties ----------------------------------------------------------------------- */
+static void test_plan_random_lifetimes_never_overlap(void) {
+    sngi_rng rng;
+    sngi_rng_seed(&rng, 123);
+    for (int trial = 0; trial < 300; trial++) {
+        int n = 1 + (int)(sngi_rng_next(&rng) % 60);
+        sngi_buf b[64];
+        memset(b, 0, sizeof b);
+        for (int i = 0; i < n; i++) {
+            b[i].nbytes = 64 * (1 + sngi_rng_next(&rng) % 100);
+            b[i].first = (int)(sngi_rng_next(&rng) % 40);
+            b[i].last = b[i].first + (int)(sngi_rng_next(&rng) % 10);
+        }
+        size_t total = sngi_plan_offsets(b, n);
+        size_t peak = 0;
+        for (int t = 0; t < 50; t++) {
+            size_t live = 0;
+            for (int i = 0; i < n; i++)
+                if (b[i].first <= t && t <= b[i].last) live += b[i].nbytes;
+            if (live > peak) peak = live;
+        }
+        CU_ASSERT(total >= peak);
+        for (int i = 0; i < n; i++) {
+            CU_ASSERT(b[i].offset % 64 == 0);
+            CU_ASSERT(b[i].offset + b[i].nbytes <= total);
+            for (int j = 0; j < i; j++) {
+                int live_both = !(b[i].last < b[j].first || b[j].last < b[i].first);
+                int mem_both = !(b[i].offset + b[i].nbytes <= b[j].offset ||
+                                 b[j].offset + b[j].nbytes <= b[i].offset);
+                CU_ASSERT(!(live_both && mem_both));
+            }
+        }
+    }
+}
+
+/* A random DAG model of dense/relu nodes with fan-out; every sink is an output. */
+static char *random_dag(sngi_rng *rng, int n) {
+    size_t cap = 65536, k = 0;
+    char *x = malloc(cap);
+    int units[64], used[64] = {0};
+    k += (size_t)snprintf(x + k, cap - k, "<model><input name='n0' shape='%d'/>",
+                          units[0] = 3 + (int)(sngi_rng_next(rng) % 6));
+    for (int i = 1; i < n; i++) {
+        int src = (int)(sngi_rng_next(rng) % (uint64_t)i);
+        used[src] = 1;
+        if (sngi_rng_next(rng) % 3 == 0) {
+            units[i] = units[src];
+            k += (size_t)snprintf(x + k, cap - k, "<relu name='n%d' in='n%d'/>", i, src);
+        } else {
+            units[i] = 2 + (int)(sngi_rng_next(rng) % 9);
+            k += (size_t)snprintf(x + k, cap - k,
+                                  "<dense name='n%d' in='n%d' units='%d' activation='%s'/>", i,
+                                  src, units[i], sngi_rng_next(rng) % 2 ? "tanh" : "none");
+        }
+    }
+    for (int i = 1; i < n; i++)
+        if (!used[i]) k += (size_t)snprintf(x + k, cap - k, "<output name='n%d'/>", i);
+    snprintf(x + k, cap - k, "</model>");
+    return x;
+}
+
+static sng_session *mk(sng_ctx *ctx, sng_graph *g, int planned, int batch) {
+    sng_session_opts o;
+    sng_session_opts_init(&o);
+    o.batch = batch;
+    o.unplanned = !planned;
+    o.seed = 5;
+    o.threads = 1;
+    sng_session *s = NULL;
+    CU_ASSERT_EQUAL(sng_session_new(ctx, g, &o, &s), SNG_OK);
+    return s;
+}
+
+/* Planned and unplanned execution agree bit for bit on random DAGs (forward and backward): a
+ * planner that let a live buffer be overwritten would change some value. */
+static void test_plan_random_dags_planned_equals_unplanned(void) {
+    sngi_rng rng;
+    sngi_rng_seed(&rng, 99);
+    for (int trial = 0; trial < 200; trial++) {
+        char *xml = random_dag(&rng, 3 + (int)(sngi_rng_next(&rng) % 20));
+        sng_ctx *ctx = sng_ctx_new();
+        sng_graph *g = NULL;
+        CU_ASSERT_EQUAL_FATAL(sng_graph_load_string(ctx, xml, strlen(xml), "dag", NULL, &g), SNG_OK);
+        sng_session *a = mk(ctx, g, 1, 3), *b = mk(ctx, g, 0, 3);
+        int64_t n;
+        float *xa = sng_session_value(a, "n0", &n), *xb = sng_session_value(b, "n0", NULL);
+        for (int64_t i = 0; i < n; i++) xa[i] = xb[i] = sngi_rng_uniform(&rng) - 0.5f;
+        sng_session_forward(a, NULL);
+        sng_session_forward(b, NULL);
+        for (int i = 0; i < g->n_outputs; i++) {
+            const char *on = g->nodes[g->outputs[i]].name;
+            int64_t m;
+            float *ya = sng_session_value(a, on, &m), *yb = sng_session_value(b, on, NULL);
+            CU_ASSERT(memcmp(ya, yb, sizeof(float) * (size_t)m) == 0);
+            float *ga = sng_session_grad(a, on, NULL), *gb = sng_session_grad(b, on, NULL);
+            CU_ASSERT((ga == NULL) == (gb == NULL));
+            for (int64_t k = 0; ga && gb && k < m; k++) ga[k] = gb[k] = (float)((k % 5) - 2);
+        }
+        sng_session_backward(a);
+        sng_session_backward(b);
+        for (int i = 0; i < g->n_params; i++) {
+            int64_t m;
+            float *ga = sng_session_param_grad(a, g->params[i].name, &m);
+            float *gb = sng_session_param_grad(b, g->params[i].name, NULL);
+            CU_ASSERT(memcmp(ga, gb, sizeof(float) * (size_t)m) == 0);
+        }
+        sng_plan_stats pa, pb;
+        sng_session_plan_stats(a, &pa);
+        sng_session_plan_stats(b, &pb);
+        CU_ASSERT(pa.arena_bytes <= pb.arena_bytes);
+        CU_ASSERT(pa.arena_bytes >= pa.lower_bound);
+        sng_session_free(a);
+        sng_session_free(b);
+        sng_graph_free(g);
+        sng_ctx_free(ctx);
+        free(xml);
+    }
+}
+
+static void test_exec_budget_refuses_with_fitting_batch(void) {
+    const char *xml = "<model><input name='a' shape='100'/><dense name='d' in='a' units='100'/>"
+                      "<output name='d'/></model>";
+    sng_ctx *ctx = sng_ctx_new();
+    sng_graph *g;
+    CU_ASSERT_EQUAL_FATAL(sng_graph_load_string(ctx, xml, strlen(xml), "b", NULL, &g), SNG_OK);
+    sng_session_opts o;
+    sng_session_opts_init(&o);
+    o.batch = 64;
+    o.max_memory = 120000;
+    sng_session *s = NULL;
+    CU_ASSERT_EQUAL(sng_session_new(ctx, g, &o, &s), SNG_ERR_BUDGET);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "largest batch that fits"));
+    o.max_memory = 1 << 30;
+    CU_ASSERT_EQUAL(sng_session_new(ctx, g, &o, &s), SNG_OK);
+    sng_session_free(s);
+    sng_graph_free(g);
+    sng_ctx_free(ctx);
+}
+
 static CU_TestInfo exec_tests[] = {
     {"test_exec_dense_gradcheck", test_exec_dense_gradcheck},
     {"test_exec_fanout_gradcheck", test_exec_fanout_gradcheck},
+    {"test_exec_tied_gradient_is_sum", test_exec_tied_gradient_is_sum},
+    {"test_exec_budget_refuses_with_fitting_batch", test_exec_budget_refuses_with_fitting_batch},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_TestInfo plan_tests[] = {
+    {"test_plan_random_lifetimes_never_overlap", test_plan_random_lifetimes_never_overlap},
+    {"test_plan_random_dags_planned_equals_unplanned",
+     test_plan_random_dags_planned_equals_unplanned},
     CU_TEST_INFO_NULL,
 };
 
 CU_SuiteInfo sngt_suites[] = {
     {"exec", NULL, NULL, NULL, NULL, exec_tests},
+    {"plan", NULL, NULL, NULL, NULL, plan_tests},
     CU_SUITE_INFO_NULL,
 };
