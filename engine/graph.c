@@ -232,7 +232,7 @@ sng_status sngi_graph_param(sng_ctx *ctx, sng_graph *g, int node_id, const char 
 
 /* ---- compile ---------------------------------------------------------------------------------- */
 /* Resolves a reference through aliases to a node id; -1 if dangling. */
-static int resolve(const sng_graph *g, const char *ref) {
+int sngi_graph_resolve(const sng_graph *g, const char *ref) {
     const char *cur = ref;
     for (int depth = 0; depth < ALIAS_MAX_DEPTH; depth++) {
         int id = sngi_graph_find(g, cur);
@@ -252,7 +252,7 @@ static sng_status resolve_all(sng_ctx *ctx, sng_graph *g) {
         n->in = sngi_calloc((size_t)n->n_in + 1, sizeof(int));
         if (!n->in) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
         for (int k = 0; k < n->n_in; k++) {
-            int id = resolve(g, n->in_ref[k]);
+            int id = sngi_graph_resolve(g, n->in_ref[k]);
             if (id < 0)
                 return sngi_fail_node(ctx, SNG_ERR_MODEL, n,
                                       "input '%s' refers to no node, input or instance",

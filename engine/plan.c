@@ -107,77 +107,240 @@ size_t sngi_plan_offsets(sngi_buf *bufs, int n) {
     return total;
 }
 
+/* ---- units: tied-branch batching ----------------------------------------------------------- */
+/* The node's name local to its instance ("block1_conv1" for "left/block1_conv1"). */
+static const char *local_name(const sngi_node *n) {
+    if (!n->instance) return n->name;
+    size_t k = strlen(n->instance);
+    return strncmp(n->name, n->instance, k) == 0 && n->name[k] == '/' ? n->name + k + 1 : n->name;
+}
+
+static int same_attrs(const sngi_node *a, const sngi_node *b) {
+    if (a->op != b->op || a->n_in != b->n_in || a->n_kv != b->n_kv || a->n_param != b->n_param ||
+        !sngi_shape_eq(&a->shape, &b->shape))
+        return 0;
+    for (int i = 0; i < a->n_in; i++)
+        if (!sngi_shape_eq(&a->in_shape[i], &b->in_shape[i])) return 0;
+    for (int i = 0; i < a->n_param; i++)
+        if (a->param[i] != b->param[i]) return 0; /* tied: the very same parameters */
+    for (int i = 0; i < a->n_kv; i++)
+        if (strcmp(a->kv[i].key, b->kv[i].key) || strcmp(a->kv[i].val, b->kv[i].val)) return 0;
+    return 1;
+}
+
+#define MAX_K 8
+
+/* Groups nodes of tied instances (same parameter scope, same local name, same op, attributes,
+ * shapes and parameters) whose inputs are themselves groups in the same member order, or graph
+ * inputs of equal shape (then grouped too, so they are stored back to back). Members are ordered
+ * by their instance's first node. Anything that does not fit stays alone. */
+sng_status sngi_plan_units(sng_session *s) {
+    const sng_graph *g = s->g;
+    int n = g->n_nodes;
+    for (int v = 0; v < n; v++) {
+        s->unit_of[v] = v;
+        s->member[v] = 0;
+        s->n_mem[v] = 1;
+    }
+    s->n_merged = 0;
+    if (s->o.no_branch_batching) return SNG_OK;
+    int *lead = malloc(sizeof(int) * (size_t)(n + 1)), *mem = malloc(sizeof(int) * (size_t)(n + 1));
+    int *rank = malloc(sizeof(int) * (size_t)(n + 1));
+    if (!lead || !mem || !rank) {
+        free(lead), free(mem), free(rank);
+        return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
+    }
+    /* Instance rank: the first node id of each instance. */
+    for (int v = 0; v < n; v++) {
+        rank[v] = v;
+        const char *inst = g->nodes[v].instance;
+        if (!inst) continue;
+        for (int u = 0; u < v; u++)
+            if (g->nodes[u].instance && !strcmp(g->nodes[u].instance, inst)) {
+                rank[v] = rank[u];
+                break;
+            }
+    }
+    for (int v = 0; v < n; v++) lead[v] = -1, mem[v] = 0;
+    /* Candidate groups by (scope, local name). */
+    for (int v = 0; v < n; v++) {
+        const sngi_node *a = &g->nodes[v];
+        if (lead[v] >= 0 || !a->instance || !a->batched || a->is_loss ||
+            (a->op->flags & (SNG_OP_INPUT | SNG_OP_BATCH_COUPLED)))
+            continue;
+        int ids[MAX_K], k = 0;
+        ids[k++] = v;
+        for (int u = v + 1; u < n && k < MAX_K; u++) {
+            const sngi_node *b = &g->nodes[u];
+            if (lead[u] >= 0 || !b->instance || strcmp(b->scope, a->scope) ||
+                strcmp(local_name(a), local_name(b)) || !strcmp(a->instance, b->instance) ||
+                !same_attrs(a, b) || s->needs_grad[u] != s->needs_grad[v] ||
+                s->has_bwd[u] != s->has_bwd[v] || s->active[u] != s->active[v])
+                continue;
+            ids[k++] = u;
+        }
+        if (k < 2) continue;
+        /* Order members by instance rank (insertion sort). */
+        for (int i = 1; i < k; i++)
+            for (int j = i; j > 0 && rank[ids[j]] < rank[ids[j - 1]]; j--) {
+                int t = ids[j];
+                ids[j] = ids[j - 1];
+                ids[j - 1] = t;
+            }
+        for (int i = 0; i < k; i++) lead[ids[i]] = ids[0], mem[ids[i]] = i;
+    }
+    /* Fixpoint: a group stays only if every input position is a group in member order, or K
+     * distinct graph inputs of equal shape not claimed in another order. */
+    int changed = 1;
+    int *in_lead = malloc(sizeof(int) * (size_t)(n + 1)), *in_mem = malloc(sizeof(int) * (size_t)(n + 1));
+    if (!in_lead || !in_mem) {
+        free(lead), free(mem), free(rank), free(in_lead), free(in_mem);
+        return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
+    }
+    while (changed) {
+        changed = 0;
+        for (int v = 0; v < n; v++) in_lead[v] = -1, in_mem[v] = 0;
+        for (int v = 0; v < n && !changed; v++) {
+            if (lead[v] != v) continue;
+            int ids[MAX_K], k = 0;
+            for (int u = v; u < n; u++)
+                if (lead[u] == v) ids[mem[u]] = u, k++;
+            int ok = 1;
+            for (int i = 0; i < g->nodes[v].n_in && ok; i++) {
+                int s0 = g->nodes[ids[0]].in[i];
+                int all_inputs = 1;
+                for (int m = 0; m < k; m++) {
+                    int src = g->nodes[ids[m]].in[i];
+                    if (!(g->nodes[src].op->flags & SNG_OP_INPUT)) all_inputs = 0;
+                }
+                if (all_inputs) {
+                    for (int m = 0; m < k && ok; m++) {
+                        int src = g->nodes[ids[m]].in[i];
+                        for (int q = 0; q < m; q++)
+                            if (g->nodes[ids[q]].in[i] == src) ok = 0;
+                        if (!sngi_shape_eq(&g->nodes[src].shape, &g->nodes[s0].shape)) ok = 0;
+                        if (in_lead[src] >= 0 && (in_lead[src] != s0 || in_mem[src] != m)) ok = 0;
+                        in_lead[src] = s0, in_mem[src] = m;
+                    }
+                    continue;
+                }
+                for (int m = 0; m < k && ok; m++) {
+                    int src = g->nodes[ids[m]].in[i];
+                    if (lead[src] < 0 || lead[src] != lead[s0] || mem[src] != m) ok = 0;
+                }
+            }
+            if (!ok) {
+                for (int m = 0; m < k; m++) lead[ids[m]] = -1, mem[ids[m]] = 0;
+                changed = 1;
+            }
+        }
+    }
+    for (int v = 0; v < n; v++) {
+        if (lead[v] >= 0) {
+            s->unit_of[v] = lead[v];
+            s->member[v] = mem[v];
+            if (lead[v] == v) s->n_merged++;
+        } else if (in_lead[v] >= 0) {
+            s->unit_of[v] = in_lead[v];
+            s->member[v] = in_mem[v];
+        }
+    }
+    for (int v = 0; v < n; v++) s->n_mem[v] = 0;
+    for (int v = 0; v < n; v++) s->n_mem[s->unit_of[v]]++;
+    free(lead), free(mem), free(rank), free(in_lead), free(in_mem);
+    return SNG_OK;
+}
+
+/* ---- the plan ----------------------------------------------------------------------------------- */
 sng_status sngi_plan_build(sng_session *s) {
     const sng_graph *g = s->g;
     int n = g->n_nodes, batch = s->o.batch, cap = 0;
     int *fwd = malloc(sizeof(int) * (size_t)(n + 1)), *bwd = malloc(sizeof(int) * (size_t)(n + 1));
+    int *last_mem = malloc(sizeof(int) * (size_t)(n + 1));
     s->steps = calloc((size_t)(2 * n + 1), sizeof(sngi_step));
-    if (!fwd || !bwd || !s->steps) goto oom;
-    for (int v = 0; v < n; v++) fwd[v] = bwd[v] = -1;
-    for (int v = 0; v < n; v++)
-        if (s->active[v] && !(g->nodes[v].op->flags & SNG_OP_INPUT)) {
-            s->steps[s->n_steps] = (sngi_step){v, SNGI_PASS_FWD, -1, NULL, 0};
-            fwd[v] = s->n_steps++;
-        }
-    s->n_fwd_steps = s->n_steps;
-    for (int v = n - 1; v >= 0; v--)
-        if (s->has_bwd[v]) {
-            s->steps[s->n_steps] = (sngi_step){v, SNGI_PASS_BWD, -1, NULL, 0};
-            bwd[v] = s->n_steps++;
-        }
-    int end = s->n_steps ? s->n_steps - 1 : 0;
-
-    /* Values. */
+    if (!fwd || !bwd || !last_mem || !s->steps) goto oom;
+    for (int v = 0; v < n; v++) fwd[v] = bwd[v] = -1, last_mem[v] = -1;
+    for (int v = 0; v < n; v++) last_mem[s->unit_of[v]] = v;
+    /* A unit runs where its last member stands in topological order: every member's inputs are
+     * ready by then. Indexed by leader. */
     for (int v = 0; v < n; v++) {
-        const sngi_node *nd = &g->nodes[v];
-        s->val_buf[v] = s->grad_buf[v] = s->saved_buf[v] = -1;
-        if (!s->active[v]) continue;
-        size_t bytes = nd->batched ? (size_t)batch * (size_t)sngi_shape_numel(&nd->shape) * 4 : 4;
-        int first = fwd[v] >= 0 ? fwd[v] : 0, last = first;
-        int pinned = (nd->op->flags & SNG_OP_INPUT) || nd->is_output || nd->is_loss;
-        for (int c = v + 1; c < n; c++) {
-            const sngi_node *cn = &g->nodes[c];
-            if (!s->active[c]) continue;
-            for (int k = 0; k < cn->n_in; k++) {
-                if (cn->in[k] != v) continue;
-                if (fwd[c] > last) last = fwd[c];
-                if (bwd[c] > last && (cn->op->flags & SNG_OP_BWD_NEEDS_IN)) last = bwd[c];
+        int u = s->unit_of[v];
+        if (last_mem[u] != v || !s->active[u] || (g->nodes[u].op->flags & SNG_OP_INPUT)) continue;
+        s->steps[s->n_steps] = (sngi_step){u, SNGI_PASS_FWD, -1, NULL, 0};
+        fwd[u] = s->n_steps++;
+    }
+    s->n_fwd_steps = s->n_steps;
+    for (int i = s->n_fwd_steps - 1; i >= 0; i--) {
+        int u = s->steps[i].node;
+        if (!s->has_bwd[u]) continue;
+        s->steps[s->n_steps] = (sngi_step){u, SNGI_PASS_BWD, -1, NULL, 0};
+        bwd[u] = s->n_steps++;
+    }
+    int end = s->n_steps ? s->n_steps - 1 : 0;
+    for (int v = 0; v < n; v++) s->val_buf[v] = s->grad_buf[v] = s->saved_buf[v] = -1;
+
+    /* Values, one buffer per unit of K * batch samples. */
+    for (int u = 0; u < n; u++) {
+        const sngi_node *nd = &g->nodes[u];
+        if (s->unit_of[u] != u || !s->active[u]) continue;
+        int K = s->n_mem[u];
+        size_t bytes =
+            nd->batched ? (size_t)K * batch * (size_t)sngi_shape_numel(&nd->shape) * 4 : 4;
+        int first = fwd[u] >= 0 ? fwd[u] : 0, last = first, pinned = 0;
+        for (int v = 0; v < n; v++) {
+            if (s->unit_of[v] != u) continue;
+            const sngi_node *mv = &g->nodes[v];
+            pinned |= (mv->op->flags & SNG_OP_INPUT) || mv->is_output || mv->is_loss;
+            for (int c = v + 1; c < n; c++) {
+                const sngi_node *cn = &g->nodes[c];
+                int cu = s->unit_of[c];
+                if (!s->active[c]) continue;
+                for (int k = 0; k < cn->n_in; k++) {
+                    if (cn->in[k] != v) continue;
+                    if (fwd[cu] > last) last = fwd[cu];
+                    if (bwd[cu] > last && (cn->op->flags & SNG_OP_BWD_NEEDS_IN)) last = bwd[cu];
+                }
             }
         }
-        if (bwd[v] > last && (nd->op->flags & SNG_OP_BWD_NEEDS_OUT)) last = bwd[v];
+        if (bwd[u] > last && (nd->op->flags & SNG_OP_BWD_NEEDS_OUT)) last = bwd[u];
         if (pinned) first = 0, last = end;
-        if ((s->val_buf[v] = add_buf(s, &cap, SNGI_BUF_VALUE, v, bytes, first, last)) < 0) goto oom;
+        if ((s->val_buf[u] = add_buf(s, &cap, SNGI_BUF_VALUE, u, bytes, first, last)) < 0) goto oom;
     }
-    /* Output gradients: live from their first writer (a consumer's backward) to this node's
+    /* Output gradients: live from their first writer (a consumer's backward) to the unit's own
      * backward; zeroed right before the first writer runs. */
-    for (int v = 0; v < n; v++) {
-        const sngi_node *nd = &g->nodes[v];
-        if (!s->needs_grad[v] || nd->is_loss) continue;
-        size_t bytes = (size_t)batch * (size_t)sngi_shape_numel(&nd->shape) * 4;
-        int first = -1;
-        for (int c = v + 1; c < n; c++) {
-            const sngi_node *cn = &g->nodes[c];
-            if (!s->has_bwd[c]) continue;
-            for (int k = 0; k < cn->n_in; k++)
-                if (cn->in[k] == v && (first < 0 || bwd[c] < first)) first = bwd[c];
+    for (int u = 0; u < n; u++) {
+        const sngi_node *nd = &g->nodes[u];
+        if (s->unit_of[u] != u || !s->needs_grad[u] || nd->is_loss) continue;
+        size_t bytes = (size_t)s->n_mem[u] * batch * (size_t)sngi_shape_numel(&nd->shape) * 4;
+        int first = -1, caller_seeded = 0, is_input = 0;
+        for (int v = 0; v < n; v++) {
+            if (s->unit_of[v] != u) continue;
+            caller_seeded |= g->n_losses == 0 && g->nodes[v].is_output;
+            is_input |= (g->nodes[v].op->flags & SNG_OP_INPUT) != 0;
+            for (int c = v + 1; c < n; c++) {
+                const sngi_node *cn = &g->nodes[c];
+                int cu = s->unit_of[c];
+                if (!s->has_bwd[cu]) continue;
+                for (int k = 0; k < cn->n_in; k++)
+                    if (cn->in[k] == v && (first < 0 || bwd[cu] < first)) first = bwd[cu];
+            }
         }
-        int caller_seeded = g->n_losses == 0 && nd->is_output;
-        int last = bwd[v] >= 0 ? bwd[v] : end;
-        if ((nd->op->flags & SNG_OP_INPUT) || caller_seeded) last = end;
+        int last = bwd[u] >= 0 ? bwd[u] : end;
+        if (is_input || caller_seeded) last = end;
         if (caller_seeded) first = s->n_fwd_steps;
         if (first < 0) first = last;
-        int b = add_buf(s, &cap, SNGI_BUF_GRAD, v, bytes, first < last ? first : last, last);
+        int b = add_buf(s, &cap, SNGI_BUF_GRAD, u, bytes, first < last ? first : last, last);
         if (b < 0) goto oom;
-        s->grad_buf[v] = b;
-        if (!caller_seeded && first >= 0 && first < s->n_steps && add_zero(&s->steps[first], b))
-            goto oom;
+        s->grad_buf[u] = b;
+        if (!caller_seeded && first < s->n_steps && add_zero(&s->steps[first], b)) goto oom;
     }
-    /* Saved state and workspaces. */
+    /* Saved state and workspaces, sized for the unit's K * batch. */
     for (int i = 0; i < s->n_steps; i++) {
         sngi_step *st = &s->steps[i];
         const sngi_node *nd = &g->nodes[st->node];
+        int nb = s->n_mem[st->node] * batch;
         if (st->pass == SNGI_PASS_FWD && nd->op->saved) {
-            size_t bytes = nd->op->saved(nd, batch);
+            size_t bytes = nd->op->saved(nd, nb);
             if (bytes) {
                 int last = bwd[st->node] >= 0 ? bwd[st->node] : i;
                 if ((s->saved_buf[st->node] =
@@ -186,7 +349,7 @@ sng_status sngi_plan_build(sng_session *s) {
             }
         }
         if (nd->op->workspace) {
-            size_t bytes = nd->op->workspace(nd, batch, st->pass);
+            size_t bytes = nd->op->workspace(nd, nb, st->pass);
             if (bytes && (st->ws = add_buf(s, &cap, SNGI_BUF_WS, st->node, bytes, i, i)) < 0)
                 goto oom;
         }
@@ -203,6 +366,7 @@ sng_status sngi_plan_build(sng_session *s) {
     }
     free(fwd);
     free(bwd);
+    free(last_mem);
     if (s->o.unplanned) {
         s->arena_bytes = (size_t)s->naive_bytes;
         return SNG_OK;
@@ -214,5 +378,6 @@ sng_status sngi_plan_build(sng_session *s) {
 oom:
     free(fwd);
     free(bwd);
+    free(last_mem);
     return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory while planning");
 }

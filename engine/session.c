@@ -55,6 +55,9 @@ void sng_session_free(sng_session *s) {
     for (int i = 0; i < s->n_steps; i++) free(s->steps[i].zero);
     free(s->steps);
     free(s->bufs);
+    free(s->unit_of);
+    free(s->member);
+    free(s->n_mem);
     free(s->val_buf);
     free(s->grad_buf);
     free(s->saved_buf);
@@ -136,6 +139,9 @@ sng_status sng_session_new(sng_ctx *ctx, const sng_graph *g, const sng_session_o
     s->one = 1.0f;
     s->n_threads = opts->threads > 0 ? opts->threads : default_threads();
     int n = g->n_nodes + 1;
+    s->unit_of = calloc((size_t)n, sizeof(int));
+    s->member = calloc((size_t)n, sizeof(int));
+    s->n_mem = calloc((size_t)n, sizeof(int));
     s->val_buf = calloc((size_t)n, sizeof(int));
     s->grad_buf = calloc((size_t)n, sizeof(int));
     s->saved_buf = calloc((size_t)n, sizeof(int));
@@ -143,10 +149,11 @@ sng_status sng_session_new(sng_ctx *ctx, const sng_graph *g, const sng_session_o
     s->has_bwd = calloc((size_t)n, 1);
     s->active = calloc((size_t)n, 1);
     sng_status st = SNG_OK;
-    if (!s->val_buf || !s->grad_buf || !s->saved_buf || !s->needs_grad || !s->has_bwd ||
+    if (!s->unit_of || !s->member || !s->n_mem || !s->val_buf || !s->grad_buf || !s->saved_buf || !s->needs_grad || !s->has_bwd ||
         !s->active)
         st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     if (!st) st = sngi_autodiff(s);
+    if (!st) st = sngi_plan_units(s);
     if (!st) st = sngi_plan_build(s);
     if (!st && opts->max_memory > 0) {
         int64_t need = (int64_t)s->arena_bytes;
@@ -202,18 +209,25 @@ static int64_t node_numel(const sng_session *s, int v) {
     return nd->batched ? (int64_t)s->o.batch * sngi_shape_numel(&nd->shape) : 1;
 }
 
+float *sngi_node_ptr(const sng_session *s, int v, int grad) {
+    int u = s->unit_of[v];
+    int b = grad ? s->grad_buf[u] : s->val_buf[u];
+    if (b < 0) return NULL;
+    return (float *)s->bufs[b].ptr + (size_t)s->member[v] * (size_t)node_numel(s, v);
+}
+
 float *sng_session_value(sng_session *s, const char *node, int64_t *n_out) {
-    int v = sngi_graph_find(s->g, node);
-    if (v < 0 || s->val_buf[v] < 0) return NULL;
-    if (n_out) *n_out = node_numel(s, v);
-    return s->bufs[s->val_buf[v]].ptr;
+    int v = sngi_graph_resolve(s->g, node);
+    float *p = v >= 0 ? sngi_node_ptr(s, v, 0) : NULL;
+    if (p && n_out) *n_out = node_numel(s, v);
+    return p;
 }
 
 float *sng_session_grad(sng_session *s, const char *node, int64_t *n_out) {
-    int v = sngi_graph_find(s->g, node);
-    if (v < 0 || s->grad_buf[v] < 0) return NULL;
-    if (n_out) *n_out = node_numel(s, v);
-    return s->bufs[s->grad_buf[v]].ptr;
+    int v = sngi_graph_resolve(s->g, node);
+    float *p = v >= 0 && s->needs_grad[v] ? sngi_node_ptr(s, v, 1) : NULL;
+    if (p && n_out) *n_out = node_numel(s, v);
+    return p;
 }
 
 static int find_param(const sng_session *s, const char *name) {
@@ -246,23 +260,23 @@ static void run_step(sng_session *s, const sngi_step *st) {
     const float *in[MAX_IO];
     float *din[MAX_IO], *p[MAX_IO], *dp[MAX_IO];
     int n_in = nd->n_in < MAX_IO ? nd->n_in : MAX_IO;
+    /* A unit's leader reads member 0 of each input unit: the K slices follow contiguously. */
     for (int k = 0; k < n_in; k++) {
         int u = nd->in[k];
-        in[k] = s->bufs[s->val_buf[u]].ptr;
-        din[k] = s->grad_buf[u] >= 0 && s->needs_grad[u] ? s->bufs[s->grad_buf[u]].ptr : NULL;
+        in[k] = sngi_node_ptr(s, u, 0);
+        din[k] = s->needs_grad[u] ? sngi_node_ptr(s, u, 1) : NULL;
     }
     for (int j = 0; j < nd->n_param && j < MAX_IO; j++) {
         p[j] = s->pval[nd->param[j]];
         dp[j] = s->pgrad[nd->param[j]];
     }
     sng_exec x = {
-        .n = s->o.batch,
+        .n = s->o.batch * s->n_mem[st->node],
         .training = s->o.training,
         .in = in,
         .din = din,
-        .out = s->bufs[s->val_buf[st->node]].ptr,
-        .dout = nd->is_loss ? &s->one
-                : s->grad_buf[st->node] >= 0 ? s->bufs[s->grad_buf[st->node]].ptr : NULL,
+        .out = sngi_node_ptr(s, st->node, 0),
+        .dout = nd->is_loss ? &s->one : sngi_node_ptr(s, st->node, 1),
         .p = p,
         .dp = dp,
         .ws = st->ws >= 0 ? s->bufs[st->ws].ptr : NULL,
@@ -285,7 +299,7 @@ sng_status sng_session_forward(sng_session *s, double *loss) {
     for (int i = 0; i < s->g->n_losses; i++) {
         int v = s->g->losses[i];
         if (!s->active[v]) continue;
-        total += (double)s->g->nodes[v].loss_weight * *(float *)s->bufs[s->val_buf[v]].ptr;
+        total += (double)s->g->nodes[v].loss_weight * *sngi_node_ptr(s, v, 0);
     }
     if (loss) *loss = total;
     s->forward_done = 1;

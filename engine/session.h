@@ -41,7 +41,14 @@ struct sng_session {
     sng_session_opts o;
     int n_threads;
 
-    /* per node */
+    /* Units: tied instances of a subgraph run as one batch of K*N (branch batching). A unit is
+     * named by its leader node; its members' values are K consecutive slices of one buffer. */
+    int *unit_of;       /* per node: the leader of its unit (itself when alone) */
+    int *member;        /* per node: its slice index in the unit */
+    int *n_mem;         /* per leader: K */
+    int n_merged;       /* units with K > 1 */
+
+    /* per unit leader */
     int *val_buf;       /* buffer id of the value, -1 for none */
     int *grad_buf;      /* buffer id of the output gradient, -1 for none */
     int *saved_buf;     /* -1 for none */
@@ -80,6 +87,12 @@ sng_status sngi_plan_build(sng_session *s);
 /* Assigns offsets to bufs (greedy by size, best fit in address among conflicting lifetimes);
  * returns the arena size. Exposed for the planner property tests. */
 size_t sngi_plan_offsets(sngi_buf *bufs, int n);
+/* The value (grad = 0) or gradient (grad = 1) of node v: its slice of its unit's buffer, or
+ * NULL when there is none. */
+float *sngi_node_ptr(const sng_session *s, int v, int grad);
+/* plan.c: groups tied instances into units (branch batching); called before the plan. */
+sng_status sngi_plan_units(sng_session *s);
+
 /* BLIS set-up: choose the best kernel set for the CPU once per process. */
 void sngi_blis_init(void);
 const char *sngi_blis_arch(void);

@@ -185,6 +185,8 @@ sng_status sngi_cfg_add(sng_ctx *ctx, sng_graph *g, const char *key, const char 
 
 /* Finds a node by qualified name; -1 if absent. */
 int sngi_graph_find(const sng_graph *g, const char *name);
+/* Same, following aliases (an instance name means its output). */
+int sngi_graph_resolve(const sng_graph *g, const char *ref);
 /* Finds or creates a parameter for node `node_id` named `scope/local/pname`. Fails with
  * SNG_ERR_SHAPE when a tied parameter exists with a different shape (naming both nodes). */
 sng_status sngi_graph_param(sng_ctx *ctx, sng_graph *g, int node_id, const char *pname,

@@ -29,7 +29,9 @@ enum {
     SNG_OP_BWD_NEEDS_IN = 1u << 2, /* backward reads the inputs (keeps them alive) */
     SNG_OP_BWD_NEEDS_OUT = 1u << 3, /* backward reads the output (keeps it alive) */
     SNG_OP_NO_GRAD = 1u << 4,     /* stops gradients (stop_gradient, labels) */
-    SNG_OP_ALIAS = 1u << 5        /* output may share the input's memory (flatten/reshape) */
+    SNG_OP_ALIAS = 1u << 5,       /* output may share the input's memory (flatten/reshape) */
+    SNG_OP_BATCH_COUPLED = 1u << 6 /* samples of a batch interact (batchnorm): tied branches are
+                                      not merged into one batch through it */
 };
 
 /* Context handed to parse and infer. */

@@ -230,7 +230,57 @@ static void test_exec_budget_refuses_with_fitting_batch(void) {
     sng_ctx_free(ctx);
 }
 
+/* Tied instances run as one batch of 2N give the unbatched results within 1e-5 (relative). */
+static void test_exec_branch_batching_matches_unbatched(void) {
+    const char *xml = tied_xml("br", "br");
+    sng_ctx *ctx = sng_ctx_new();
+    sng_graph *g;
+    CU_ASSERT_EQUAL_FATAL(sng_graph_load_string(ctx, xml, strlen(xml), "t", NULL, &g), SNG_OK);
+    sng_session *s[2];
+    for (int m = 0; m < 2; m++) {
+        sng_session_opts o;
+        sng_session_opts_init(&o);
+        o.batch = 4;
+        o.seed = 3;
+        o.no_branch_batching = m;
+        CU_ASSERT_EQUAL_FATAL(sng_session_new(ctx, g, &o, &s[m]), SNG_OK);
+        for (int i = 0; i < 20; i++) {
+            sng_session_value(s[m], "a", NULL)[i] = 0.05f * i - 0.4f;
+            sng_session_value(s[m], "b", NULL)[i] = 0.3f - 0.03f * i;
+        }
+    }
+    CU_ASSERT(s[0]->n_merged >= 2); /* h and e of l and r */
+    CU_ASSERT_EQUAL(s[1]->n_merged, 0);
+    /* a and b are stored back to back */
+    CU_ASSERT_PTR_EQUAL(sng_session_value(s[0], "b", NULL), sng_session_value(s[0], "a", NULL) + 20);
+    /* Intermediate values ("l", "r") are only valid right after forward (planned memory). */
+    const char *outs[] = {"head", "head2", "l", "r"};
+    float saved[2][4][8];
+    for (int m = 0; m < 2; m++) {
+        sng_session_forward(s[m], NULL);
+        for (int i = 0; i < 4; i++) memcpy(saved[m][i], sng_session_value(s[m], outs[i], NULL), 32);
+        for (int k = 0; k < 8; k++) {
+            sng_session_grad(s[m], "head", NULL)[k] = 0.1f * k;
+            sng_session_grad(s[m], "head2", NULL)[k] = 0.2f - 0.05f * k;
+        }
+        sng_session_backward(s[m]);
+    }
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 8; k++) SNGT_ASSERT_CLOSE(saved[0][i][k], saved[1][i][k], 1e-5, 1e-7);
+    for (int p = 0; p < g->n_params; p++) {
+        int64_t n;
+        const float *ga = sng_session_param_grad(s[0], g->params[p].name, &n);
+        const float *gb = sng_session_param_grad(s[1], g->params[p].name, NULL);
+        for (int64_t k = 0; k < n; k++) SNGT_ASSERT_CLOSE(ga[k], gb[k], 1e-5, 1e-6);
+    }
+    sng_session_free(s[0]);
+    sng_session_free(s[1]);
+    sng_graph_free(g);
+    sng_ctx_free(ctx);
+}
+
 static CU_TestInfo exec_tests[] = {
+    {"test_exec_branch_batching_matches_unbatched", test_exec_branch_batching_matches_unbatched},
     {"test_exec_dense_gradcheck", test_exec_dense_gradcheck},
     {"test_exec_fanout_gradcheck", test_exec_fanout_gradcheck},
     {"test_exec_tied_gradient_is_sum", test_exec_tied_gradient_is_sum},
