@@ -20,6 +20,7 @@ static const cmd commands[] = {
     {"ops", sngi_cmd_ops, "list the ops a model file can use"},
     {"plan", sngi_cmd_plan, "plan a model's memory (arena, lower bound, buffers; --svg)"},
     {"gradcheck", sngi_cmd_gradcheck, "check the model's gradients by finite differences"},
+    {"bench", sngi_cmd_bench, "time training steps or inference; GFLOP/s vs BLIS sgemm"},
     {"data", sngi_cmd_data, "describe a dataset source (directory, archive, IDX)"},
 };
 

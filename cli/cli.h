@@ -16,6 +16,7 @@ int sngi_cmd_dot(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_ops(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_gradcheck(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_plan(int argc, char **argv, FILE *out, FILE *err);
+int sngi_cmd_bench(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err);
 
 /* A context with the model directories set up: $SNG_MODEL_DIR (colon-separated), then the

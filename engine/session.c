@@ -55,6 +55,7 @@ void sng_session_free(sng_session *s) {
     for (int i = 0; i < s->n_steps; i++) free(s->steps[i].zero);
     free(s->steps);
     free(s->bufs);
+    free(s->step_time);
     free(s->unit_of);
     free(s->member);
     free(s->n_mem);
@@ -285,11 +286,18 @@ static void run_step(sng_session *s, const sngi_step *st) {
         .seed = s->o.seed,
         .step = s->step,
     };
+    double t0 = s->step_time ? omp_get_wtime() : 0;
     for (int z = 0; z < st->n_zero; z++) memset(s->bufs[st->zero[z]].ptr, 0, s->bufs[st->zero[z]].nbytes);
     if (st->pass == SNGI_PASS_FWD)
         nd->op->forward(nd, &x);
     else
         nd->op->backward(nd, &x);
+    if (s->step_time) s->step_time[st - s->steps] += omp_get_wtime() - t0;
+}
+
+int sngi_session_profile(sng_session *s) {
+    if (!s->step_time) s->step_time = calloc((size_t)s->n_steps + 1, sizeof(double));
+    return s->step_time ? 0 : -1;
 }
 
 sng_status sng_session_forward(sng_session *s, double *loss) {

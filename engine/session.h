@@ -74,6 +74,7 @@ struct sng_session {
     float *opt_state;   /* optimiser state area in the slab (set by the optimiser) */
     size_t opt_floats;
 
+    double *step_time;  /* per step: seconds accumulated when profiling, else NULL */
     float one;          /* the seed gradient of every loss */
     int64_t step;
     int forward_done;
@@ -90,6 +91,9 @@ size_t sngi_plan_offsets(sngi_buf *bufs, int n);
 /* The value (grad = 0) or gradient (grad = 1) of node v: its slice of its unit's buffer, or
  * NULL when there is none. */
 float *sngi_node_ptr(const sng_session *s, int v, int grad);
+/* Starts accumulating per-step times (sngraph bench --profile). Returns 0 or -1 on OOM. */
+int sngi_session_profile(sng_session *s);
+
 /* plan.c: groups tied instances into units (branch batching); called before the plan. */
 sng_status sngi_plan_units(sng_session *s);
 

@@ -1,0 +1,218 @@
+/*
+ * cmd_bench.c — `sngraph bench`: times training steps or inference passes of a model and
+ * relates them to the model's FLOP count and to BLIS sgemm measured in the same process.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "cli.h"
+#include "engine/optim.h"
+#include "engine/session.h"
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* GFLOP/s of a large square sgemm on `threads` threads (best of 3). */
+static double sgemm_peak(int threads, int n) {
+    float *a = aligned_alloc(64, sizeof(float) * (size_t)n * n);
+    float *b = aligned_alloc(64, sizeof(float) * (size_t)n * n);
+    float *c = aligned_alloc(64, sizeof(float) * (size_t)n * n);
+    if (!a || !b || !c) {
+        free(a), free(b), free(c);
+        return 0;
+    }
+    for (size_t i = 0; i < (size_t)n * n; i++) a[i] = b[i] = (float)(i % 7) * 0.1f, c[i] = 0;
+    double best = 0;
+    for (int r = 0; r < 4; r++) {
+        double t0 = now();
+        sngi_sgemm(threads, 0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        double t = now() - t0;
+        if (r && 2.0 * n * n * n / t / 1e9 > best) best = 2.0 * n * n * n / t / 1e9;
+    }
+    free(a), free(b), free(c);
+    return best;
+}
+
+int sngi_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
+    static const char help[] =
+        "Usage: sngraph bench [--train|--infer] [--batch N] [--threads T] [--steps S]\n"
+        "                     [--profile] [--json] [--no-branch-batching] [--set K=V]... MODEL\n"
+        "Times S steps (default 5, after one warm-up) of training (forward, backward, SGD with\n"
+        "momentum) or inference at batch N (default 32) and prints the median step time,\n"
+        "pairs/s, achieved GFLOP/s (from the model's FLOP count; a training step counts 3x the\n"
+        "forward), its share of BLIS sgemm measured in the same process on the same threads,\n"
+        "start-up time to the first forward, peak RSS, arena bytes and, with --profile, the time\n"
+        "per op and pass.\n";
+    int training = 1, json = 0, profile = 0, no_bb = 0;
+    long batch = 32, threads = 0, steps = 5;
+    const char *model = NULL;
+    sng_setting set[32];
+    int n_set = 0;
+    double t_start = now();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *nx = i + 1 < argc ? argv[i + 1] : NULL;
+        long *dst = !strcmp(a, "--batch") ? &batch : !strcmp(a, "--threads") ? &threads
+                  : !strcmp(a, "--steps") ? &steps : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(help, out);
+            return SNG_EXIT_OK;
+        } else if (dst) {
+            char *end;
+            long v = nx ? strtol(nx, &end, 10) : -1;
+            if (!nx || *end || v < (dst == &threads ? 0 : 1) || v > (1 << 20)) {
+                fprintf(err, "sngraph bench: %s expects a positive integer\n", a);
+                return SNG_EXIT_USAGE;
+            }
+            *dst = v, i++;
+        } else if (!strcmp(a, "--train")) {
+            training = 1;
+        } else if (!strcmp(a, "--infer")) {
+            training = 0;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if (!strcmp(a, "--profile")) {
+            profile = 1;
+        } else if (!strcmp(a, "--no-branch-batching")) {
+            no_bb = 1;
+        } else if (!strcmp(a, "--set")) {
+            if (sngi_cli_take_set(argc, argv, &i, set, &n_set, 32, err)) return SNG_EXIT_USAGE;
+        } else if (a[0] == '-') {
+            fprintf(err, "sngraph bench: unknown option '%s'\n%s", a, help);
+            return SNG_EXIT_USAGE;
+        } else if (!model) {
+            model = a;
+        } else {
+            fprintf(err, "sngraph bench: one model only\n");
+            return SNG_EXIT_USAGE;
+        }
+    }
+    if (!model) {
+        fprintf(err, "sngraph bench: missing MODEL\n%s", help);
+        return SNG_EXIT_USAGE;
+    }
+    sng_ctx *ctx = sngi_cli_ctx();
+    sng_graph *g = NULL;
+    sng_session *s = NULL;
+    sng_status st = sng_graph_load(ctx, model, set, n_set, &g);
+    sngi_optim opt;
+    memset(&opt, 0, sizeof opt);
+    opt.kind = SNGI_OPT_SGD;
+    opt.lr = 1e-3;
+    opt.momentum = 0.9;
+    if (!st) {
+        sng_session_opts o;
+        sng_session_opts_init(&o);
+        o.batch = (int)batch;
+        o.training = training;
+        o.threads = (int)threads;
+        o.no_branch_batching = no_bb;
+        o.opt_slots = training ? 1 : 0;
+        st = sng_session_new(ctx, g, &o, &s);
+    }
+    if (st) {
+        int rc = sngi_cli_report(err, "bench", ctx, st);
+        sng_graph_free(g);
+        sng_ctx_free(ctx);
+        return rc;
+    }
+    sngi_rng rng;
+    sngi_rng_seed(&rng, 11);
+    for (int i = 0; i < g->n_inputs; i++) {
+        const sngi_node *n = &g->nodes[g->inputs[i]];
+        int64_t cnt;
+        float *x = sng_session_value(s, n->name, &cnt);
+        int label = sngi_shape_numel(&n->shape) == 1;
+        for (int64_t k = 0; k < cnt; k++) x[k] = label ? (float)(k % 2) : sngi_rng_uniform(&rng);
+    }
+    double *t = calloc((size_t)steps + 1, sizeof(double)), startup = 0, loss = 0;
+    for (long i = -1; i < steps && !st; i++) {
+        if (i == 0 && profile) sngi_session_profile(s);
+        double t0 = now();
+        st = sng_session_forward(s, &loss);
+        if (i < 0) startup = now() - t_start;
+        if (!st && training) {
+            st = sng_session_backward(s);
+            sngi_optim_step(&opt, s, i + 1);
+        }
+        if (i >= 0) t[i] = now() - t0;
+    }
+    if (st) {
+        int rc = sngi_cli_report(err, "bench", ctx, st);
+        free(t);
+        sng_session_free(s);
+        sng_graph_free(g);
+        sng_ctx_free(ctx);
+        return rc;
+    }
+    qsort(t, (size_t)steps, sizeof(double), cmp_d);
+    double med = t[steps / 2];
+    sng_graph_stats gs;
+    sng_graph_stats_get(g, &gs);
+    double flops = gs.flops_per_sample * (double)batch * (training ? 3.0 : 1.0);
+    double gflops = flops / med / 1e9;
+    struct rusage ru; /* before the sgemm probe allocates its matrices */
+    getrusage(RUSAGE_SELF, &ru);
+    double peak = sgemm_peak(s->n_threads, 2000);
+    sng_plan_stats ps;
+    sng_session_plan_stats(s, &ps);
+    if (json) {
+        fprintf(out, "{\"model\":\"%s\",\"mode\":\"%s\",\"batch\":%ld,\"threads\":%d,\"steps\":%ld,"
+                     "\"median_step_s\":%.6f,\"pairs_per_s\":%.4f,\"gflops\":%.2f,"
+                     "\"sgemm_gflops\":%.2f,\"share_of_sgemm\":%.4f,\"startup_s\":%.4f,"
+                     "\"peak_rss_bytes\":%lld,\"arena_bytes\":%lld,\"slab_bytes\":%lld,"
+                     "\"blis_arch\":\"%s\",\"branch_batching\":%s,\"loss\":%.6g}\n",
+                g->name, training ? "train" : "infer", batch, s->n_threads, steps, med,
+                (double)batch / med, gflops, peak, peak > 0 ? gflops / peak : 0, startup,
+                (long long)ru.ru_maxrss * 1024, (long long)ps.arena_bytes,
+                (long long)ps.slab_bytes, sngi_blis_arch(), s->n_merged ? "true" : "false", loss);
+    } else {
+        fprintf(out, "sngraph bench %s: %s, batch %ld, %d threads, BLIS kernels '%s'%s\n", g->name,
+                training ? "training step" : "inference", batch, s->n_threads, sngi_blis_arch(),
+                s->n_merged ? ", tied branches batched" : "");
+        fprintf(out, "  median step      %.4f s  (min %.4f, max %.4f over %ld)\n", med, t[0],
+                t[steps - 1], steps);
+        fprintf(out, "  throughput       %.2f pairs/s\n", (double)batch / med);
+        fprintf(out, "  achieved         %.1f GFLOP/s (%.2f GFLOP per step)\n", gflops, flops / 1e9);
+        fprintf(out, "  BLIS sgemm       %.1f GFLOP/s (2000^3, same threads): %.0f%% of it\n", peak,
+                peak > 0 ? 100 * gflops / peak : 0);
+        fprintf(out, "  start-up         %.3f s to the first forward\n", startup);
+        fprintf(out, "  peak RSS         %.1f MiB; arena %.1f MiB; parameter slab %.1f MiB\n",
+                ru.ru_maxrss / 1024.0, ps.arena_bytes / 1048576.0, ps.slab_bytes / 1048576.0);
+    }
+    if (profile && s->step_time) {
+        /* Aggregate by op and pass. */
+        fprintf(json ? err : out, "  %-18s %-8s %10s %7s\n", "op", "pass", "ms/step", "share");
+        double total = 0;
+        for (int i = 0; i < s->n_steps; i++) total += s->step_time[i];
+        int n_ops;
+        const sng_op_def *const *ops = sngi_op_all(&n_ops);
+        for (int k = 0; k < n_ops; k++)
+            for (int pass = 0; pass < 2; pass++) {
+                double sum = 0;
+                for (int i = 0; i < s->n_steps; i++)
+                    if (g->nodes[s->steps[i].node].op == ops[k] && s->steps[i].pass == pass)
+                        sum += s->step_time[i];
+                if (sum > 0)
+                    fprintf(json ? err : out, "  %-18s %-8s %10.2f %6.1f%%\n", ops[k]->name,
+                            pass ? "backward" : "forward", 1e3 * sum / steps, 100 * sum / total);
+            }
+    }
+    free(t);
+    sng_session_free(s);
+    sng_graph_free(g);
+    sng_ctx_free(ctx);
+    return SNG_EXIT_OK;
+}
