@@ -251,6 +251,101 @@ sng_status sngi_plan_units(sng_session *s) {
     return SNG_OK;
 }
 
+/* ---- waves: steps that may run at the same time ----------------------------------------------- */
+/* Does backward step a write a buffer (input gradient or parameter gradient) that b writes? */
+static int bwd_conflict(const sng_session *s, int a, int b) {
+    const sngi_node *na = &s->g->nodes[a], *nb = &s->g->nodes[b];
+    for (int i = 0; i < na->n_in; i++)
+        for (int j = 0; j < nb->n_in; j++)
+            if (s->needs_grad[na->in[i]] && s->unit_of[na->in[i]] == s->unit_of[nb->in[j]]) return 1;
+    for (int i = 0; i < na->n_param; i++)
+        for (int j = 0; j < nb->n_param; j++)
+            if (na->param[i] == nb->param[j]) return 1;
+    return 0;
+}
+
+/* Assigns every step a wave: a forward step runs one wave after the latest step producing its
+ * inputs; a backward step one wave after every backward step that writes its output gradient,
+ * and never in the same wave as a step that writes the same gradient buffer (accumulation stays
+ * serial and in a fixed order). Steps are then reordered by wave (stably), and s->wave_start
+ * lists where each wave begins. fwd/bwd (step index per unit) are updated. */
+static int assign_waves(sng_session *s, int *fwd, int *bwd) {
+    const sng_graph *g = s->g;
+    int n = g->n_nodes, ns = s->n_steps;
+    int *wave = calloc((size_t)ns + 1, sizeof(int));
+    sngi_step *sorted = malloc(sizeof(sngi_step) * (size_t)(ns + 1));
+    if (!wave || !sorted) {
+        free(wave), free(sorted);
+        return -1;
+    }
+    int n_fwd_waves = 0;
+    for (int i = 0; i < s->n_fwd_steps; i++) {
+        int u = s->steps[i].node, w = 0;
+        for (int v = 0; v < n; v++) {
+            if (s->unit_of[v] != u) continue;
+            for (int k = 0; k < g->nodes[v].n_in; k++) {
+                int pu = s->unit_of[g->nodes[v].in[k]];
+                if (fwd[pu] >= 0 && wave[fwd[pu]] + 1 > w) w = wave[fwd[pu]] + 1;
+            }
+        }
+        wave[i] = w;
+        if (w + 1 > n_fwd_waves) n_fwd_waves = w + 1;
+    }
+    for (int i = s->n_fwd_steps; i < ns; i++) {
+        int u = s->steps[i].node, w = n_fwd_waves;
+        for (int c = 0; c < n; c++) {
+            int cu = s->unit_of[c];
+            if (bwd[cu] < 0 || bwd[cu] >= i) continue;
+            for (int k = 0; k < g->nodes[c].n_in; k++)
+                if (s->unit_of[g->nodes[c].in[k]] == u && wave[bwd[cu]] + 1 > w)
+                    w = wave[bwd[cu]] + 1;
+        }
+        for (int again = 1; again;) {
+            again = 0;
+            for (int j = s->n_fwd_steps; j < i; j++)
+                if (wave[j] == w && bwd_conflict(s, u, s->steps[j].node)) {
+                    w++;
+                    again = 1;
+                    break;
+                }
+        }
+        wave[i] = w;
+    }
+    /* Stable reorder by wave (forward waves all precede backward ones). */
+    int max_w = 0;
+    for (int i = 0; i < ns; i++)
+        if (wave[i] > max_w) max_w = wave[i];
+    s->wave_start = calloc((size_t)max_w + 2, sizeof(int));
+    s->time_of = calloc((size_t)ns + 1, sizeof(int));
+    if (!s->wave_start || !s->time_of) {
+        free(wave), free(sorted);
+        return -1;
+    }
+    int k = 0;
+    s->n_waves = 0;
+    for (int w = 0; w <= max_w; w++) {
+        int begin = k;
+        for (int i = 0; i < ns; i++)
+            if (wave[i] == w) {
+                s->time_of[k] = s->n_waves;
+                sorted[k++] = s->steps[i];
+            }
+        if (k > begin) s->wave_start[s->n_waves++] = begin;
+        if (w + 1 == n_fwd_waves) s->n_fwd_waves = s->n_waves;
+    }
+    s->wave_start[s->n_waves] = ns;
+    memcpy(s->steps, sorted, sizeof(sngi_step) * (size_t)ns);
+    for (int i = 0; i < ns; i++) {
+        if (s->steps[i].pass == SNGI_PASS_FWD)
+            fwd[s->steps[i].node] = i;
+        else
+            bwd[s->steps[i].node] = i;
+    }
+    free(wave);
+    free(sorted);
+    return 0;
+}
+
 /* ---- the plan ----------------------------------------------------------------------------------- */
 sng_status sngi_plan_build(sng_session *s) {
     const sng_graph *g = s->g;
@@ -276,6 +371,7 @@ sng_status sngi_plan_build(sng_session *s) {
         s->steps[s->n_steps] = (sngi_step){u, SNGI_PASS_BWD, -1, NULL, 0};
         bwd[u] = s->n_steps++;
     }
+    if (s->n_steps && assign_waves(s, fwd, bwd)) goto oom;
     int end = s->n_steps ? s->n_steps - 1 : 0;
     for (int v = 0; v < n; v++) s->val_buf[v] = s->grad_buf[v] = s->saved_buf[v] = -1;
 
@@ -354,11 +450,17 @@ sng_status sngi_plan_build(sng_session *s) {
                 goto oom;
         }
     }
+    /* Lifetimes in waves, not steps: buffers of steps that run at the same time never share
+     * memory. */
+    for (int b = 0; b < s->n_bufs && s->n_steps; b++) {
+        s->bufs[b].first = s->time_of[s->bufs[b].first];
+        s->bufs[b].last = s->time_of[s->bufs[b].last];
+    }
     /* Lower bound and naive size. */
     s->naive_bytes = 0;
     for (int b = 0; b < s->n_bufs; b++) s->naive_bytes += (int64_t)s->bufs[b].nbytes;
     s->lower_bound = 0;
-    for (int t = 0; t < (s->n_steps ? s->n_steps : 1); t++) {
+    for (int t = 0; t < (s->n_waves ? s->n_waves : 1); t++) {
         int64_t live = 0;
         for (int b = 0; b < s->n_bufs; b++)
             if (s->bufs[b].first <= t && t <= s->bufs[b].last) live += (int64_t)s->bufs[b].nbytes;

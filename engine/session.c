@@ -56,6 +56,8 @@ void sng_session_free(sng_session *s) {
     free(s->steps);
     free(s->bufs);
     free(s->step_time);
+    free(s->wave_start);
+    free(s->time_of);
     free(s->unit_of);
     free(s->member);
     free(s->n_mem);
@@ -132,6 +134,7 @@ sng_status sng_session_new(sng_ctx *ctx, const sng_graph *g, const sng_session_o
     if (!opts || opts->batch < 1 || opts->batch > (1 << 20))
         return sngi_fail(ctx, SNG_ERR_USAGE, "batch must be between 1 and %d", 1 << 20);
     sngi_blis_init();
+    omp_set_max_active_levels(2); /* concurrent steps each run their own small team */
     sng_session *s = calloc(1, sizeof *s);
     if (!s) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     s->ctx = ctx;
@@ -256,7 +259,7 @@ void sng_session_set_step(sng_session *s, int64_t step) { s->step = step; }
 /* ---- execution ---------------------------------------------------------------------------------- */
 #define MAX_IO 16
 
-static void run_step(sng_session *s, const sngi_step *st) {
+static void run_step(sng_session *s, const sngi_step *st, int n_threads) {
     const sngi_node *nd = &s->g->nodes[st->node];
     const float *in[MAX_IO];
     float *din[MAX_IO], *p[MAX_IO], *dp[MAX_IO];
@@ -282,7 +285,7 @@ static void run_step(sng_session *s, const sngi_step *st) {
         .dp = dp,
         .ws = st->ws >= 0 ? s->bufs[st->ws].ptr : NULL,
         .saved = s->saved_buf[st->node] >= 0 ? s->bufs[s->saved_buf[st->node]].ptr : NULL,
-        .n_threads = s->n_threads,
+        .n_threads = n_threads,
         .seed = s->o.seed,
         .step = s->step,
     };
@@ -300,9 +303,29 @@ int sngi_session_profile(sng_session *s) {
     return s->step_time ? 0 : -1;
 }
 
+/* Runs waves [w0, w1): a wave of one step gets every thread; the steps of a wider wave run
+ * side by side, each with its share of the threads (BLIS through a per-call rntm, OpenMP loops
+ * through the nested team size), so cores are never oversubscribed. */
+static void run_waves(sng_session *s, int w0, int w1) {
+    for (int w = w0; w < w1; w++) {
+        int a = s->wave_start[w], b = s->wave_start[w + 1], k = b - a;
+        if (k == 1 || s->n_threads == 1) {
+            for (int i = a; i < b; i++) run_step(s, &s->steps[i], s->n_threads);
+            continue;
+        }
+        int team = k < s->n_threads ? k : s->n_threads;
+        int share = s->n_threads / team;
+#pragma omp parallel for num_threads(team) schedule(dynamic, 1)
+        for (int i = a; i < b; i++) {
+            omp_set_num_threads(share);
+            run_step(s, &s->steps[i], share);
+        }
+    }
+}
+
 sng_status sng_session_forward(sng_session *s, double *loss) {
     omp_set_num_threads(s->n_threads);
-    for (int i = 0; i < s->n_fwd_steps; i++) run_step(s, &s->steps[i]);
+    run_waves(s, 0, s->n_fwd_waves);
     double total = 0;
     for (int i = 0; i < s->g->n_losses; i++) {
         int v = s->g->losses[i];
@@ -323,7 +346,7 @@ sng_status sng_session_backward(sng_session *s) {
     /* Parameter gradients are overwritten each step: clear them (one contiguous region). */
     size_t ng = s->slab_floats - s->n_param_floats - s->opt_floats;
     memset(s->slab + s->n_param_floats, 0, ng * 4);
-    for (int i = s->n_fwd_steps; i < s->n_steps; i++) run_step(s, &s->steps[i]);
+    run_waves(s, s->n_fwd_waves, s->n_waves);
     s->forward_done = 0;
     return SNG_OK;
 }

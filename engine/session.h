@@ -59,6 +59,9 @@ struct sng_session {
     sngi_step *steps;
     int n_steps;
     int n_fwd_steps;    /* steps[0..n_fwd_steps) are forward */
+    int *wave_start;    /* steps of wave w: [wave_start[w], wave_start[w+1]) */
+    int n_waves, n_fwd_waves;
+    int *time_of;       /* per step: its wave (buffer lifetimes are in waves) */
     sngi_buf *bufs;
     int n_bufs;
 

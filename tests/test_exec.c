@@ -151,20 +151,21 @@ static char *random_dag(sngi_rng *rng, int n) {
     return x;
 }
 
-static sng_session *mk(sng_ctx *ctx, sng_graph *g, int planned, int batch) {
+static sng_session *mk(sng_ctx *ctx, sng_graph *g, int planned, int batch, int threads) {
     sng_session_opts o;
     sng_session_opts_init(&o);
     o.batch = batch;
     o.unplanned = !planned;
     o.seed = 5;
-    o.threads = 1;
+    o.threads = threads;
     sng_session *s = NULL;
     CU_ASSERT_EQUAL(sng_session_new(ctx, g, &o, &s), SNG_OK);
     return s;
 }
 
-/* Planned and unplanned execution agree bit for bit on random DAGs (forward and backward): a
- * planner that let a live buffer be overwritten would change some value. */
+/* Planned parallel and unplanned serial execution agree bit for bit on random DAGs (forward and
+ * backward): a planner that let a live buffer be overwritten, or two concurrent steps share
+ * memory, would change some value. */
 static void test_plan_random_dags_planned_equals_unplanned(void) {
     sngi_rng rng;
     sngi_rng_seed(&rng, 99);
@@ -173,7 +174,8 @@ static void test_plan_random_dags_planned_equals_unplanned(void) {
         sng_ctx *ctx = sng_ctx_new();
         sng_graph *g = NULL;
         CU_ASSERT_EQUAL_FATAL(sng_graph_load_string(ctx, xml, strlen(xml), "dag", NULL, &g), SNG_OK);
-        sng_session *a = mk(ctx, g, 1, 3), *b = mk(ctx, g, 0, 3);
+        /* Planned and parallel (waves of independent steps on 2 threads) vs unplanned serial. */
+        sng_session *a = mk(ctx, g, 1, 3, 2), *b = mk(ctx, g, 0, 3, 1);
         int64_t n;
         float *xa = sng_session_value(a, "n0", &n), *xb = sng_session_value(b, "n0", NULL);
         for (int64_t i = 0; i < n; i++) xa[i] = xb[i] = sngi_rng_uniform(&rng) - 0.5f;
