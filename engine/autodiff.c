@@ -31,9 +31,9 @@ sng_status sngi_autodiff(sng_session *s) {
         memset(s->active, 1, (size_t)n);
     } else {
         memset(s->active, 0, (size_t)n);
-        for (int i = 0; i < g->n_outputs; i++) s->active[g->outputs[i]] = 1;
+        for (int v = 0; v < n; v++) s->active[v] = s->is_out[v];
         for (int v = n - 1; v >= 0; v--)
-            if (s->active[v])
+            if (s->active[v] && !s->fed[v])
                 for (int k = 0; k < g->nodes[v].n_in; k++) s->active[g->nodes[v].in[k]] = 1;
     }
     if (s->o.training) {

@@ -165,14 +165,14 @@ sng_status sngi_plan_units(sng_session *s) {
     /* Candidate groups by (scope, local name). */
     for (int v = 0; v < n; v++) {
         const sngi_node *a = &g->nodes[v];
-        if (lead[v] >= 0 || !a->instance || !a->batched || a->is_loss ||
+        if (lead[v] >= 0 || !a->instance || !a->batched || a->is_loss || s->fed[v] ||
             (a->op->flags & (SNG_OP_INPUT | SNG_OP_BATCH_COUPLED)))
             continue;
         int ids[MAX_K], k = 0;
         ids[k++] = v;
         for (int u = v + 1; u < n && k < MAX_K; u++) {
             const sngi_node *b = &g->nodes[u];
-            if (lead[u] >= 0 || !b->instance || strcmp(b->scope, a->scope) ||
+            if (lead[u] >= 0 || !b->instance || s->fed[u] || strcmp(b->scope, a->scope) ||
                 strcmp(local_name(a), local_name(b)) || !strcmp(a->instance, b->instance) ||
                 !same_attrs(a, b) || s->needs_grad[u] != s->needs_grad[v] ||
                 s->has_bwd[u] != s->has_bwd[v] || s->active[u] != s->active[v])
@@ -360,7 +360,9 @@ sng_status sngi_plan_build(sng_session *s) {
      * ready by then. Indexed by leader. */
     for (int v = 0; v < n; v++) {
         int u = s->unit_of[v];
-        if (last_mem[u] != v || !s->active[u] || (g->nodes[u].op->flags & SNG_OP_INPUT)) continue;
+        if (last_mem[u] != v || !s->active[u] || (g->nodes[u].op->flags & SNG_OP_INPUT) ||
+            s->fed[u])
+            continue;
         s->steps[s->n_steps] = (sngi_step){u, SNGI_PASS_FWD, -1, NULL, 0};
         fwd[u] = s->n_steps++;
     }
@@ -386,7 +388,7 @@ sng_status sngi_plan_build(sng_session *s) {
         for (int v = 0; v < n; v++) {
             if (s->unit_of[v] != u) continue;
             const sngi_node *mv = &g->nodes[v];
-            pinned |= (mv->op->flags & SNG_OP_INPUT) || mv->is_output || mv->is_loss;
+            pinned |= (mv->op->flags & SNG_OP_INPUT) || s->is_out[v] || mv->is_loss || s->fed[v];
             for (int c = v + 1; c < n; c++) {
                 const sngi_node *cn = &g->nodes[c];
                 int cu = s->unit_of[c];

@@ -67,6 +67,8 @@ void sng_session_free(sng_session *s) {
     free(s->needs_grad);
     free(s->has_bwd);
     free(s->active);
+    free(s->fed);
+    free(s->is_out);
     free(s->slab);
     free(s->pval);
     free(s->pgrad);
@@ -152,9 +154,26 @@ sng_status sng_session_new(sng_ctx *ctx, const sng_graph *g, const sng_session_o
     s->needs_grad = calloc((size_t)n, 1);
     s->has_bwd = calloc((size_t)n, 1);
     s->active = calloc((size_t)n, 1);
+    s->fed = calloc((size_t)n, 1);
+    s->is_out = calloc((size_t)n, 1);
     sng_status st = SNG_OK;
-    if (!s->unit_of || !s->member || !s->n_mem || !s->val_buf || !s->grad_buf || !s->saved_buf || !s->needs_grad || !s->has_bwd ||
-        !s->active)
+    if (!s->fed || !s->is_out) st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    for (int i = 0; !st && i < g->n_outputs; i++)
+        if (!opts->outputs) s->is_out[g->outputs[i]] = 1;
+    for (int i = 0; !st && opts->outputs && opts->outputs[i]; i++) {
+        int v = sngi_graph_resolve(g, opts->outputs[i]);
+        if (v < 0) st = sngi_fail(ctx, SNG_ERR_USAGE, "no node '%s' in the model", opts->outputs[i]);
+        else s->is_out[v] = 1;
+    }
+    for (int i = 0; !st && opts->feeds && opts->feeds[i]; i++) {
+        int v = sngi_graph_resolve(g, opts->feeds[i]);
+        if (v < 0) st = sngi_fail(ctx, SNG_ERR_USAGE, "no node '%s' in the model", opts->feeds[i]);
+        else s->fed[v] = 1;
+    }
+    if (!st && (opts->outputs || opts->feeds) && opts->training)
+        st = sngi_fail(ctx, SNG_ERR_USAGE, "outputs/feeds are for inference sessions");
+    if (!st && (!s->unit_of || !s->member || !s->n_mem || !s->val_buf || !s->grad_buf || !s->saved_buf || !s->needs_grad || !s->has_bwd ||
+        !s->active))
         st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     if (!st) st = sngi_autodiff(s);
     if (!st) st = sngi_plan_units(s);

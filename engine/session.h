@@ -55,6 +55,8 @@ struct sng_session {
     char *needs_grad;   /* a gradient flows into this node's output */
     char *has_bwd;      /* a backward step runs for this node */
     char *active;       /* the node runs in this session (inference skips losses) */
+    char *fed;          /* the caller provides this node's value (opts.feeds) */
+    char *is_out;       /* requested output (opts.outputs, else the model's) */
 
     sngi_step *steps;
     int n_steps;

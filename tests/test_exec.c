@@ -281,7 +281,53 @@ static void test_exec_branch_batching_matches_unbatched(void) {
     sng_ctx_free(ctx);
 }
 
+/* Part of a graph: the head alone, fed with embeddings computed by the full model, gives the
+ * full model's outputs (what the gallery's cached embeddings rely on). */
+static void test_exec_feeds_and_outputs(void) {
+    const char *xml = tied_xml("br", "br");
+    sng_ctx *ctx = sng_ctx_new();
+    sng_graph *g;
+    CU_ASSERT_EQUAL_FATAL(sng_graph_load_string(ctx, xml, strlen(xml), "t", NULL, &g), SNG_OK);
+    sng_session_opts o;
+    sng_session_opts_init(&o);
+    o.batch = 3;
+    o.training = 0;
+    sng_session *full, *emb, *head;
+    CU_ASSERT_EQUAL_FATAL(sng_session_new(ctx, g, &o, &full), SNG_OK);
+    const char *eo[] = {"l", NULL};
+    o.outputs = eo;
+    CU_ASSERT_EQUAL_FATAL(sng_session_new(ctx, g, &o, &emb), SNG_OK);
+    const char *ho[] = {"head2", NULL}, *hf[] = {"r", NULL};
+    o.outputs = ho;
+    o.feeds = hf;
+    CU_ASSERT_EQUAL_FATAL(sng_session_new(ctx, g, &o, &head), SNG_OK);
+    CU_ASSERT_PTR_NULL(sng_session_value(emb, "head", NULL)); /* not part of that session */
+    for (int i = 0; i < 15; i++) {
+        sng_session_value(full, "a", NULL)[i] = sng_session_value(emb, "a", NULL)[i] = 0.1f * i;
+        sng_session_value(full, "b", NULL)[i] = 0.5f - 0.07f * i;
+    }
+    sng_session_forward(full, NULL);
+    sng_session_forward(emb, NULL);
+    for (int k = 0; k < 9; k++)
+        SNGT_ASSERT_CLOSE(sng_session_value(emb, "l", NULL)[k], sng_session_value(full, "l", NULL)[k],
+                          1e-6, 1e-7);
+    /* Embeddings of b computed by the embedding session, fed into the head session. */
+    for (int i = 0; i < 15; i++) sng_session_value(emb, "a", NULL)[i] = 0.5f - 0.07f * i;
+    sng_session_forward(emb, NULL);
+    memcpy(sng_session_value(head, "r", NULL), sng_session_value(emb, "l", NULL), 9 * sizeof(float));
+    sng_session_forward(head, NULL);
+    for (int k = 0; k < 6; k++)
+        SNGT_ASSERT_CLOSE(sng_session_value(head, "head2", NULL)[k],
+                          sng_session_value(full, "head2", NULL)[k], 1e-5, 1e-7);
+    sng_session_free(full);
+    sng_session_free(emb);
+    sng_session_free(head);
+    sng_graph_free(g);
+    sng_ctx_free(ctx);
+}
+
 static CU_TestInfo exec_tests[] = {
+    {"test_exec_feeds_and_outputs", test_exec_feeds_and_outputs},
     {"test_exec_branch_batching_matches_unbatched", test_exec_branch_batching_matches_unbatched},
     {"test_exec_dense_gradcheck", test_exec_dense_gradcheck},
     {"test_exec_fanout_gradcheck", test_exec_fanout_gradcheck},

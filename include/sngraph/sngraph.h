@@ -110,6 +110,11 @@ typedef struct sng_session_opts {
     int no_branch_batching; /* 1: run tied instances one after the other, not as one batch */
     int64_t max_memory;   /* bytes for arena + parameter slab; 0: no limit */
     int opt_slots;        /* optimiser state floats per trainable parameter (0, 1 or 2) */
+    /* Inference on part of the graph (both NULL-terminated lists of node or instance names, or
+     * NULL): `outputs` replaces the model's <output>s; `feeds` are nodes whose values the caller
+     * provides (their producers do not run) — e.g. cached embeddings into the head. */
+    const char *const *outputs;
+    const char *const *feeds;
 } sng_session_opts;
 
 /* Fills opts with defaults (batch 1, training, all cores, seed 1). */
