@@ -1,0 +1,38 @@
+/*
+ * infer.h — one-shot inference from a checkpoint: the model as trained, split into the branch
+ * (image -> embedding) and the head (two embeddings -> similarity), so a gallery stores
+ * embeddings once and identification runs only the head per enrolled identity.
+ */
+#ifndef SNG_INFER_H
+#define SNG_INFER_H
+
+#include "session.h"
+
+typedef struct sngi_model {
+    sng_ctx *ctx;          /* borrowed */
+    sng_graph *g;          /* owned: the checkpoint's model.xml */
+    int img_a, img_b;      /* image inputs */
+    int emb_a, emb_b;      /* the two embeddings the head combines */
+    int score;             /* similarity output (one value per pair), or -1: embedding distance */
+    int64_t img_numel, emb_numel;
+    sngi_shape img_shape;
+    double threshold;      /* calibrated: score >= threshold means "same" */
+    uint64_t fingerprint;  /* FNV-1a of the parameters: identifies the checkpoint */
+    sng_session *branch;   /* batch `batch`: img_a -> emb_a */
+    sng_session *head;     /* batch `batch`: emb_a, emb_b fed -> score */
+    int batch;
+    char *ckpt_path;
+} sngi_model;
+
+/* Loads a checkpoint and builds the branch and head sessions at the given batch. */
+sng_status sngi_model_open(sng_ctx *ctx, const char *ckpt, int batch, int threads,
+                           sngi_model **out);
+void sngi_model_close(sngi_model *m);
+/* Embeds n images (n * img_numel floats) into emb (n * emb_numel). */
+sng_status sngi_model_embed(sngi_model *m, const float *img, int n, float *emb);
+/* Scores n pairs of embeddings: score[i] = similarity(ea[i], eb[i]) (higher = more alike). When
+ * eb_shared is nonzero, eb is one embedding compared with every ea[i]. */
+sng_status sngi_model_score(sngi_model *m, const float *ea, const float *eb, int eb_shared, int n,
+                            float *score);
+
+#endif
