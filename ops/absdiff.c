@@ -1,11 +1,51 @@
-/* absdiff — PLACEHOLDER until implemented: compiling a model that uses it fails with a clear error. */
+/*
+ * absdiff — the Siamese L1 layer: y = |a - b| elementwise (same shapes);
+ *   s = sign(a - b) (0 at a == b);  da += dy * s;  db -= dy * s.
+ * Backward reads the inputs (the sign of a - b is not recoverable from |a - b|).
+ */
 #include "config.h"
 
-#include "op.h"
+#include "elem_common.h"
 
-static sng_status todo_infer(sng_op_ctx *c, void *attr) {
+static sng_status absdiff_infer(sng_op_ctx *c, void *attr) {
     (void)attr;
-    return sngi_op_fail(c, SNG_ERR_UNSUPPORTED, "op 'absdiff' is not implemented yet");
+    sng_status st = elem_same_shape(c, 0, 1);
+    if (st) return st;
+    c->node->shape = c->node->in_shape[0];
+    c->node->flops = 2.0 * (double)elem_numel(c->node);
+    return SNG_OK;
 }
 
-const sng_op_def sng_op_absdiff = {.name = "absdiff", .n_inputs = -1, .infer = todo_infer};
+static void absdiff_forward(const sngi_node *node, const sng_exec *x) {
+    int64_t n = (int64_t)x->n * elem_numel(node);
+    const float *a = x->in[0], *b = x->in[1];
+    float *y = x->out;
+#pragma omp parallel for simd if (n > SNG_PAR_MIN)
+    for (int64_t i = 0; i < n; i++) y[i] = fabsf(a[i] - b[i]);
+}
+
+static void absdiff_backward(const sngi_node *node, const sng_exec *x) {
+    int64_t n = (int64_t)x->n * elem_numel(node);
+    const float *a = x->in[0], *b = x->in[1], *dy = x->dout;
+    float *da = x->din[0], *db = x->din[1];
+    if (da) {
+#pragma omp parallel for simd if (n > SNG_PAR_MIN)
+        for (int64_t i = 0; i < n; i++)
+            da[i] += a[i] > b[i] ? dy[i] : a[i] < b[i] ? -dy[i] : 0.0f;
+    }
+    if (db) {
+#pragma omp parallel for simd if (n > SNG_PAR_MIN)
+        for (int64_t i = 0; i < n; i++)
+            db[i] += a[i] > b[i] ? -dy[i] : a[i] < b[i] ? dy[i] : 0.0f;
+    }
+}
+
+const sng_op_def sng_op_absdiff = {
+    .name = "absdiff",
+    .n_inputs = 2,
+    .flags = SNG_OP_BWD_NEEDS_IN,
+    .summary = "elementwise absolute difference |a - b| (Siamese L1 layer)",
+    .infer = absdiff_infer,
+    .forward = absdiff_forward,
+    .backward = absdiff_backward,
+};

@@ -1,11 +1,54 @@
-/* scale — PLACEHOLDER until implemented: compiling a model that uses it fails with a clear error. */
+/*
+ * scale — y = alpha * x + beta (attributes alpha = 1, beta = 0);  dx += alpha * dy.
+ */
 #include "config.h"
 
-#include "op.h"
+#include "elem_common.h"
 
-static sng_status todo_infer(sng_op_ctx *c, void *attr) {
-    (void)attr;
-    return sngi_op_fail(c, SNG_ERR_UNSUPPORTED, "op 'scale' is not implemented yet");
+typedef struct {
+    float alpha, beta;
+} scale_attr;
+
+static sng_status scale_parse(sng_op_ctx *c, void *attr) {
+    scale_attr *a = attr;
+    sng_status st;
+    if ((st = sngi_attr_float(c, "alpha", 1.0f, -1e30f, 1e30f, &a->alpha))) return st;
+    return sngi_attr_float(c, "beta", 0.0f, -1e30f, 1e30f, &a->beta);
 }
 
-const sng_op_def sng_op_scale = {.name = "scale", .n_inputs = -1, .infer = todo_infer};
+static sng_status scale_infer(sng_op_ctx *c, void *attr) {
+    (void)attr;
+    c->node->shape = c->node->in_shape[0];
+    c->node->flops = 2.0 * (double)elem_numel(c->node);
+    return SNG_OK;
+}
+
+static void scale_forward(const sngi_node *node, const sng_exec *x) {
+    const scale_attr *a = node->attr;
+    int64_t n = (int64_t)x->n * elem_numel(node);
+    const float *in = x->in[0];
+    float *y = x->out, alpha = a->alpha, beta = a->beta;
+#pragma omp parallel for simd if (n > SNG_PAR_MIN)
+    for (int64_t i = 0; i < n; i++) y[i] = alpha * in[i] + beta;
+}
+
+static void scale_backward(const sngi_node *node, const sng_exec *x) {
+    if (!x->din[0]) return;
+    const scale_attr *a = node->attr;
+    int64_t n = (int64_t)x->n * elem_numel(node);
+    const float *dy = x->dout;
+    float *dx = x->din[0], alpha = a->alpha;
+#pragma omp parallel for simd if (n > SNG_PAR_MIN)
+    for (int64_t i = 0; i < n; i++) dx[i] += alpha * dy[i];
+}
+
+const sng_op_def sng_op_scale = {
+    .name = "scale",
+    .n_inputs = 1,
+    .attr_size = sizeof(scale_attr),
+    .summary = "affine map alpha*x + beta with constant alpha (1) and beta (0)",
+    .parse = scale_parse,
+    .infer = scale_infer,
+    .forward = scale_forward,
+    .backward = scale_backward,
+};

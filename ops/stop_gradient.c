@@ -1,11 +1,34 @@
-/* stop_gradient — PLACEHOLDER until implemented: compiling a model that uses it fails with a clear error. */
+/*
+ * stop_gradient — y = x; no gradient flows back through it (SNG_OP_NO_GRAD: the autodiff never
+ * schedules its backward, which is a no-op for completeness).
+ */
 #include "config.h"
 
-#include "op.h"
+#include "elem_common.h"
 
-static sng_status todo_infer(sng_op_ctx *c, void *attr) {
+static sng_status stop_gradient_infer(sng_op_ctx *c, void *attr) {
     (void)attr;
-    return sngi_op_fail(c, SNG_ERR_UNSUPPORTED, "op 'stop_gradient' is not implemented yet");
+    c->node->shape = c->node->in_shape[0];
+    c->node->flops = 0;
+    return SNG_OK;
 }
 
-const sng_op_def sng_op_stop_gradient = {.name = "stop_gradient", .n_inputs = -1, .infer = todo_infer};
+static void stop_gradient_forward(const sngi_node *node, const sng_exec *x) {
+    int64_t n = (int64_t)x->n * elem_numel(node);
+    if (x->out != x->in[0]) memcpy(x->out, x->in[0], sizeof(float) * (size_t)n);
+}
+
+static void stop_gradient_backward(const sngi_node *node, const sng_exec *x) {
+    (void)node;
+    (void)x;
+}
+
+const sng_op_def sng_op_stop_gradient = {
+    .name = "stop_gradient",
+    .n_inputs = 1,
+    .flags = SNG_OP_NO_GRAD,
+    .summary = "identity that blocks gradients",
+    .infer = stop_gradient_infer,
+    .forward = stop_gradient_forward,
+    .backward = stop_gradient_backward,
+};
