@@ -15,6 +15,13 @@ typedef struct cmd {
 } cmd;
 
 static const cmd commands[] = {
+    {"run", sngi_cmd_run, "train a model as its file says, evaluate, checkpoint"},
+    {"eval", sngi_cmd_eval, "evaluate a checkpoint (verification metrics, N-way K-shot)"},
+    {"compare", sngi_cmd_compare, "similarity of two images with a checkpoint"},
+    {"embed", sngi_cmd_embed, "embeddings of images to a .npy file"},
+    {"gallery", sngi_cmd_gallery, "enrol/remove/list identities (one image each)"},
+    {"identify", sngi_cmd_identify, "rank enrolled identities for an image"},
+    {"ckpt", sngi_cmd_ckpt, "inspect a checkpoint (ckpt info FILE)"},
     {"check", sngi_cmd_check, "compile a model and print its summary (--json)"},
     {"dot", sngi_cmd_dot, "print the model graph as Graphviz DOT"},
     {"ops", sngi_cmd_ops, "list the ops a model file can use"},

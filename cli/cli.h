@@ -17,6 +17,13 @@ int sngi_cmd_ops(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_gradcheck(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_plan(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_bench(int argc, char **argv, FILE *out, FILE *err);
+int sngi_cmd_run(int argc, char **argv, FILE *out, FILE *err);
+int sngi_cmd_eval(int argc, char **argv, FILE *out, FILE *err);
+int sngi_cmd_compare(int argc, char **argv, FILE *out, FILE *err);
+int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err);
+int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err);
+int sngi_cmd_identify(int argc, char **argv, FILE *out, FILE *err);
+int sngi_cmd_ckpt(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err);
 
 /* A context with the model directories set up: $SNG_MODEL_DIR (colon-separated), then the

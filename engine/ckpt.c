@@ -177,6 +177,8 @@ sng_status sngi_ckpt_save(sng_ctx *ctx, sng_session *s, const char *path,
         int dims[1] = {(int)s->opt_floats};
         st = add_npy(ctx, a, "optim/state.npy", s->opt_state, dims, 1);
     }
+    /* Last entry: a file cut anywhere before it is recognised as truncated. */
+    if (!st) st = add_entry(ctx, a, "END", "sngraph checkpoint end\n", 23, NULL, 0);
     if (st) goto fail;
     if (archive_write_close(a) != ARCHIVE_OK) {
         st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", tmp,
@@ -278,6 +280,9 @@ sng_status sngi_ckpt_read(sng_ctx *ctx, const char *path, sngi_ckpt **out) {
         st = sngi_fail(ctx, SNG_ERR_DATA, "%s: corrupt or truncated checkpoint: %s", path,
                        archive_error_string(a) ? archive_error_string(a) : "read error");
     archive_read_free(a);
+    if (!st && sngi_ckpt_entry(c, "manifest.json", NULL) && !sngi_ckpt_entry(c, "END", NULL))
+        st = sngi_fail(ctx, SNG_ERR_DATA, "%s: truncated checkpoint (%d entries, no end marker)",
+                       path, c->n);
     if (!st && (!sngi_ckpt_entry(c, "manifest.json", NULL) || !sngi_ckpt_entry(c, "model.xml", NULL)))
         st = sngi_fail(ctx, SNG_ERR_DATA, "%s: not an sngraph checkpoint (no manifest.json or "
                                           "model.xml)",

@@ -9,6 +9,7 @@
 
 #include <CUnit/Basic.h>
 #include <ftw.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -77,6 +78,8 @@ int sngt_cli(const char *cmdline) {
     char *argv[64];
     char *copy = strdup(cmdline);
     int argc = 0;
+    /* "check m.xml" and "sngraph check m.xml" both work: argv[0] is the program. */
+    if (strncmp(copy, "sngraph ", 8) != 0) argv[argc++] = (char *)"sngraph";
     for (char *tok = strtok(copy, " "); tok && argc < 63; tok = strtok(NULL, " ")) argv[argc++] = tok;
     argv[argc] = NULL;
     free(out_buf);
@@ -89,6 +92,15 @@ int sngt_cli(const char *cmdline) {
     fclose(e);
     free(copy);
     return rc;
+}
+
+int sngt_cli_fmt(const char *fmt, ...) {
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return sngt_cli(cmd);
 }
 
 const char *sngt_write_file(const char *name, const char *text) {

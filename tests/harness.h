@@ -34,6 +34,8 @@ void sngt_skip(const char *why);
  * static buffers returned by sngt_out()/sngt_err() (valid until the next call). */
 int sngt_cli(const char *cmdline);
 const char *sngt_out(void);
+/* sngt_cli with a printf-style command line. */
+int sngt_cli_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *sngt_err(void);
 
 /* Writes text to <tmpdir>/<name> and returns the full path (static buffer per call slot). */

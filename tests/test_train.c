@@ -1,0 +1,331 @@
+/*
+ * test_train.c — learning end to end, then one-shot use of what was learnt, on generated data:
+ * 16 classes of 28x28 grey images (each class a bar at its own angle and offset, with noise and
+ * jitter) written as PGM files in class folders. `sngraph run` trains the small Siamese model on
+ * 12 classes and must separate pairs of unseen ones well above chance; the checkpoint then
+ * drives compare, embed, the gallery and identify. Also checkpoint and gallery failure modes.
+ */
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine/ckpt.h"
+#include "engine/gallery.h"
+#include "harness.h"
+
+static char data_dir[1024], run_dir[1024], ckpt[1200], model[1024];
+
+/* Class c: a bright bar at angle (c % 4) * 45 degrees and offset (c / 4 - 1.5) * 5 pixels from
+ * the centre, with jitter, blur and noise. Unseen classes combine an angle and an offset that
+ * training saw separately. */
+static void draw(unsigned char *px, int cls, unsigned *seed) {
+    double a = (cls % 4) * M_PI / 4.0, o = (cls / 4 - 1.5) * 5.0;
+    double jitter = ((rand_r(seed) % 100) / 100.0 - 0.5) * 0.15;
+    double ca = cos(a + jitter), sa = sin(a + jitter);
+    double shift = ((rand_r(seed) % 100) / 100.0 - 0.5) * 2.0;
+    for (int y = 0; y < 28; y++)
+        for (int x = 0; x < 28; x++) {
+            double d = fabs((x - 13.5) * sa - (y - 13.5) * ca - o - shift);
+            double v = d < 2.0 ? 230 : d < 3.5 ? 230 * (3.5 - d) / 1.5 : 0;
+            v += rand_r(seed) % 40;
+            px[y * 28 + x] = (unsigned char)(v > 255 ? 255 : v);
+        }
+}
+
+static int setup(void) {
+    snprintf(data_dir, sizeof data_dir, "%s/bars", sngt_tmpdir());
+    mkdir(data_dir, 0755);
+    unsigned seed = 7;
+    for (int c = 0; c < 16; c++) {
+        char dir[1200];
+        snprintf(dir, sizeof dir, "%s/c%02d", data_dir, c);
+        mkdir(dir, 0755);
+        for (int i = 0; i < 20; i++) {
+            char path[1300];
+            snprintf(path, sizeof path, "%s/%02d.pgm", dir, i);
+            FILE *f = fopen(path, "wb");
+            if (!f) return -1;
+            unsigned char px[28 * 28];
+            draw(px, c, &seed);
+            fprintf(f, "P5\n28 28\n255\n");
+            fwrite(px, 1, sizeof px, f);
+            fclose(f);
+        }
+    }
+    snprintf(run_dir, sizeof run_dir, "%s/run", sngt_tmpdir());
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.tar", run_dir);
+    /* The small backbone trained with the contrastive loss alone; pairs are scored by the
+     * embedding distance (a learnt head on top of |e1 - e2| fits the training classes but does
+     * not reliably rank pairs of unseen ones after a few hundred steps). */
+    snprintf(model, sizeof model, "%s",
+             sngt_write_file("emb_small.xml",
+                 "<model name='emb_small'>"
+                 "<input name='img_a' shape='1,28,28'/><input name='img_b' shape='1,28,28'/>"
+                 "<input name='same' shape='1'/>"
+                 "<subgraph name='backbone'><input name='x'/>"
+                 "<conv2d name='conv1' in='x' filters='8' kernel='3' pad='same' activation='relu'/>"
+                 "<maxpool2d name='pool1' in='conv1' kernel='2'/>"
+                 "<conv2d name='conv2' in='pool1' filters='16' kernel='3' pad='same' activation='relu'/>"
+                 "<maxpool2d name='pool2' in='conv2' kernel='2'/>"
+                 "<flatten name='flat' in='pool2'/><dense name='features' in='flat' units='32'/>"
+                 "<output name='features'/></subgraph>"
+                 "<instance name='left' of='backbone' in='img_a' params='branch'/>"
+                 "<instance name='right' of='backbone' in='img_b' params='branch'/>"
+                 "<output name='left'/>"
+                 "<contrastive name='loss_c' in='left right same' margin='1' same_label='1'/>"
+                 "</model>"));
+    return 0;
+}
+
+static int run_cli(const char *fmt, ...) {
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int rc = sngt_cli(cmd);
+    if (rc) fprintf(stderr, "\n  `%s` -> %d\n  %s\n", cmd, rc, sngt_err());
+    return rc;
+}
+
+static double json_num(const char *text, const char *key) {
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(text, pat);
+    return p ? strtod(p + strlen(pat), NULL) : NAN;
+}
+
+/* Validate on c03,c12, test on c05,c10 (unseen), train on the other 12. */
+#define TRAIN_SETTINGS \
+    "--set data.source=%s --set data.val.classes=c03,c12 --set data.test.classes=c05,c10 " \
+    "--set train.batch=16 --set train.optimizer=adam --set train.lr=0.002 " \
+    "--set eval.pairs=400 --set eval.way=2 --set eval.episodes=100 --set train.log_every=20 " \
+    "--threads 2 --quiet"
+
+static void test_train_learns_unseen_classes(void) {
+    CU_ASSERT_EQUAL_FATAL(run_cli("run %s " TRAIN_SETTINGS " --set train.steps=300 --run-dir %s",
+                                  model, data_dir, run_dir), 0);
+    char path[1300];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
+    FILE *f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[2048], last_test[2048] = "";
+    double first = NAN, last = NAN;
+    while (fgets(line, sizeof line, f)) {
+        double l = json_num(line, "loss");
+        if (!isnan(l) && !strstr(line, "\"test\"") && !strstr(line, "\"val\"")) {
+            if (isnan(first)) first = l;
+            last = l;
+        }
+        if (strstr(line, "\"test\"")) snprintf(last_test, sizeof last_test, "%s", line);
+    }
+    fclose(f);
+    fprintf(stdout, "\n  loss %.4f -> %.4f; test %s", first, last, last_test);
+    CU_ASSERT(last < 0.7 * first);
+    double auc = json_num(last_test, "auc"), acc = json_num(last_test, "accuracy");
+    CU_ASSERT(auc > 0.8);      /* chance is 0.5 */
+    CU_ASSERT(acc > 0.7);      /* chance is 0.5 */
+    struct stat st;
+    CU_ASSERT_EQUAL(stat(ckpt, &st), 0);
+    snprintf(path, sizeof path, "%s/report.svg", run_dir);
+    CU_ASSERT_EQUAL(stat(path, &st), 0);
+}
+
+static void test_train_resume_is_exact(void) {
+    /* 40 steps at once vs 20 + resume 20: the same final parameters, bit for bit. */
+    char a[1300], b[1300];
+    snprintf(a, sizeof a, "%s/ra", sngt_tmpdir());
+    snprintf(b, sizeof b, "%s/rb", sngt_tmpdir());
+    CU_ASSERT_EQUAL_FATAL(run_cli("run %s " TRAIN_SETTINGS " --set train.steps=40 --set "
+                                  "eval.episodes=0 --run-dir %s",
+                                  model, data_dir, a), 0);
+    CU_ASSERT_EQUAL_FATAL(run_cli("run %s " TRAIN_SETTINGS " --set train.steps=20 --set "
+                                  "eval.episodes=0 --run-dir %s",
+                                  model, data_dir, b), 0);
+    CU_ASSERT_EQUAL_FATAL(run_cli("run %s " TRAIN_SETTINGS " --set train.steps=40 --set "
+                                  "eval.episodes=0 --resume %s",
+                                  model, data_dir, b), 0);
+    sng_ctx *ctx = sng_ctx_new();
+    sngi_ckpt *ca, *cb;
+    char pa[1400], pb[1400];
+    snprintf(pa, sizeof pa, "%s/checkpoint.tar", a);
+    snprintf(pb, sizeof pb, "%s/checkpoint.tar", b);
+    CU_ASSERT_EQUAL_FATAL(sngi_ckpt_read(ctx, pa, &ca), SNG_OK);
+    CU_ASSERT_EQUAL_FATAL(sngi_ckpt_read(ctx, pb, &cb), SNG_OK);
+    int compared = 0;
+    for (int i = 0; i < ca->n; i++) {
+        if (strncmp(ca->names[i], "params/", 7) && strncmp(ca->names[i], "optim/", 6)) continue;
+        size_t lb;
+        const void *d = sngi_ckpt_entry(cb, ca->names[i], &lb);
+        CU_ASSERT_PTR_NOT_NULL(d);
+        if (d) CU_ASSERT(lb == ca->sizes[i] && memcmp(d, ca->data[i], lb) == 0);
+        compared++;
+    }
+    CU_ASSERT(compared >= 7); /* 6 parameters + optimiser state */
+    CU_ASSERT_EQUAL(sngi_ckpt_num(cb, "step", 0), 40);
+    sngi_ckpt_free(ca);
+    sngi_ckpt_free(cb);
+    sng_ctx_free(ctx);
+}
+
+static void test_train_bad_checkpoints(void) {
+    /* Truncated checkpoint: clear error naming it. */
+    char bad[1300];
+    snprintf(bad, sizeof bad, "%s/trunc.tar", sngt_tmpdir());
+    FILE *in = fopen(ckpt, "rb"), *out = fopen(bad, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf, in);
+    fwrite(buf, 1, n / 2, out);
+    fclose(in);
+    fclose(out);
+    CU_ASSERT_EQUAL(sngt_cli_fmt("ckpt info %s", bad), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "trunc.tar"));
+    /* A checkpoint resumed by a model whose layer has another size: the parameter is named. */
+    char *xml = strdup(sngt_write_file("other.xml", ""));
+    FILE *mf = fopen(model, "r");
+    char text[8192];
+    size_t tl = fread(text, 1, sizeof text - 1, mf);
+    fclose(mf);
+    text[tl] = 0;
+    char *u = strstr(text, "units='32'");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+    memcpy(u, "units='24'", 10);
+    FILE *of = fopen(xml, "w");
+    fputs(text, of);
+    fclose(of);
+    CU_ASSERT_EQUAL(sngt_cli_fmt("run %s --set data.source=%s --set train.steps=5 --quiet --resume %s",
+                                 xml, data_dir, run_dir), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "parameter 'branch/features/W' has shape (32,784) in "
+                                              "the checkpoint but (24,784) in the model"));
+    free(xml);
+}
+
+/* ---- one-shot use ------------------------------------------------------------------------- */
+static void test_oneshot_compare_and_gallery_round_trip(void) {
+    char gal[1300], a[1300], b[1300], c[1300];
+    snprintf(gal, sizeof gal, "%s/people.gal", sngt_tmpdir());
+    snprintf(a, sizeof a, "%s/c10/00.pgm", data_dir);
+    snprintf(b, sizeof b, "%s/c10/01.pgm", data_dir);
+    snprintf(c, sizeof c, "%s/c05/00.pgm", data_dir);
+    CU_ASSERT_EQUAL(run_cli("compare --ckpt %s --json %s %s", ckpt, a, a), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "\"same\":true"));
+    double s_same = 0, s_diff = 0;
+    CU_ASSERT_EQUAL(run_cli("compare --ckpt %s --json %s %s", ckpt, a, b), 0);
+    s_same = json_num(sngt_out(), "similarity");
+    CU_ASSERT_EQUAL(run_cli("compare --ckpt %s --json %s %s", ckpt, a, c), 0);
+    s_diff = json_num(sngt_out(), "similarity");
+    CU_ASSERT(s_same > s_diff);
+    /* Enrol one image per identity: c10 and c11 were never trained on. */
+    CU_ASSERT_EQUAL(run_cli("gallery add --ckpt %s %s alice %s", ckpt, gal, a), 0);
+    CU_ASSERT_EQUAL(run_cli("gallery add --ckpt %s %s bob %s", ckpt, gal, c), 0);
+    CU_ASSERT_EQUAL(sngt_cli_fmt("gallery add --ckpt %s %s bob %s", ckpt, gal, c), 1); /* collision */
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "already enrolled"));
+    CU_ASSERT_EQUAL(run_cli("gallery list %s", gal), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "alice\nbob\n"));
+    /* An exact copy of an enrolled image is identified as that identity. */
+    CU_ASSERT_EQUAL(run_cli("identify --ckpt %s --json %s %s", ckpt, gal, a), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "\"top\":[{\"name\":\"alice\""));
+    /* Cached embedding scores equal recomputed ones (compare runs both branches afresh). */
+    double cached = json_num(strstr(sngt_out(), "\"top\""), "similarity");
+    CU_ASSERT_EQUAL(run_cli("compare --ckpt %s --json %s %s", ckpt, a, a), 0);
+    SNGT_ASSERT_CLOSE(cached, json_num(sngt_out(), "similarity"), 1e-5, 1e-6);
+    CU_ASSERT_EQUAL(run_cli("identify --ckpt %s --json %s %s", ckpt, gal, b), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "\"top\":[{\"name\":\"alice\""));
+    CU_ASSERT_EQUAL(run_cli("gallery remove %s alice", gal), 0);
+    CU_ASSERT_EQUAL(sngt_cli_fmt("gallery remove %s alice", gal), 1);
+    CU_ASSERT_EQUAL(run_cli("identify --ckpt %s --json %s %s", ckpt, gal, a), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "\"top\":[{\"name\":\"bob\""));
+    CU_ASSERT_PTR_NULL(strstr(sngt_out(), "alice"));
+    /* embed writes (N, D) float32 .npy and the index. */
+    char npy[1300];
+    snprintf(npy, sizeof npy, "%s/e.npy", sngt_tmpdir());
+    CU_ASSERT_EQUAL(run_cli("embed --ckpt %s -o %s %s %s %s", ckpt, npy, a, b, c), 0);
+    struct stat st;
+    CU_ASSERT_EQUAL(stat(npy, &st), 0);
+    CU_ASSERT_EQUAL(st.st_size, 128 + 3 * 32 * 4);
+    (void)s_same;
+}
+
+static void test_oneshot_bad_input(void) {
+    char gal[1300], junk[1300], a[1300];
+    snprintf(gal, sizeof gal, "%s/bad.gal", sngt_tmpdir());
+    snprintf(a, sizeof a, "%s/c10/00.pgm", data_dir);
+    snprintf(junk, sizeof junk, "%s", sngt_write_file("junk.png", "\x89PNG\r\n\x1a\nnot really"));
+    CU_ASSERT_EQUAL(sngt_cli_fmt("compare --ckpt %s %s %s", ckpt, a, junk), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "junk.png"));
+    CU_ASSERT_EQUAL(sngt_cli_fmt("compare --ckpt %s --no-resize %s %s", ckpt, a, a), 0);
+    /* Truncated gallery. */
+    CU_ASSERT_EQUAL(run_cli("gallery add --ckpt %s %s carol %s", ckpt, gal, a), 0);
+    struct stat st;
+    stat(gal, &st);
+    CU_ASSERT_EQUAL(truncate(gal, st.st_size - 5), 0);
+    CU_ASSERT_EQUAL(sngt_cli_fmt("gallery list %s", gal), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "truncated or corrupt"));
+    /* A writer killed mid-write (file size limit: SIGXFSZ) leaves the previous gallery valid. */
+    unlink(gal);
+    CU_ASSERT_EQUAL(run_cli("gallery add --ckpt %s %s carol %s", ckpt, gal, a), 0);
+    /* Children exec the program: libgomp is not fork-safe once the parent used OpenMP. */
+    const char *bin = getenv("SNG_BIN");
+    if (!bin) {
+        sngt_skip("SNG_BIN not set: killed-writer test needs the sngraph program");
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct rlimit rl = {40, 40};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        execl(bin, "sngraph", "gallery", "add", "--ckpt", ckpt, gal, "dave", a, (char *)NULL);
+        _exit(99);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    CU_ASSERT(WIFSIGNALED(status) || WEXITSTATUS(status) != 0);
+    CU_ASSERT_EQUAL(run_cli("gallery list %s", gal), 0);
+    CU_ASSERT_STRING_EQUAL(sngt_out(), "carol\n");
+    /* The same with the signal ignored: the write fails (a full disk), a clear error. */
+    int fds[2];
+    CU_ASSERT_EQUAL_FATAL(pipe(fds), 0); /* a pipe: RLIMIT_FSIZE does not cut it short */
+    pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN); /* kept across exec: writes fail with EFBIG, a full disk */
+        struct rlimit rl = {40, 40};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        execl(bin, "sngraph", "gallery", "add", "--ckpt", ckpt, gal, "dave", a, (char *)NULL);
+        _exit(99);
+    }
+    close(fds[1]);
+    char msg[2048] = "";
+    size_t k = 0;
+    ssize_t got;
+    while (k < sizeof msg - 1 && (got = read(fds[0], msg + k, sizeof msg - 1 - k)) > 0) k += (size_t)got;
+    msg[k] = 0;
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "previous file is unchanged"));
+    CU_ASSERT_EQUAL(run_cli("gallery list %s", gal), 0);
+    CU_ASSERT_STRING_EQUAL(sngt_out(), "carol\n");
+}
+
+static int init(void) { return setup(); }
+
+static CU_TestInfo train_tests[] = {
+    {"test_train_learns_unseen_classes", test_train_learns_unseen_classes},
+    {"test_train_resume_is_exact", test_train_resume_is_exact},
+    {"test_train_bad_checkpoints", test_train_bad_checkpoints},
+    {"test_oneshot_compare_and_gallery_round_trip", test_oneshot_compare_and_gallery_round_trip},
+    {"test_oneshot_bad_input", test_oneshot_bad_input},
+    CU_TEST_INFO_NULL,
+};
+
+CU_SuiteInfo sngt_suites[] = {
+    {"train", init, NULL, NULL, NULL, train_tests},
+    CU_SUITE_INFO_NULL,
+};
