@@ -135,7 +135,7 @@ int sngi_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
         int64_t cnt;
         float *x = sng_session_value(s, n->name, &cnt);
         int label = sngi_shape_numel(&n->shape) == 1;
-        for (int64_t k = 0; k < cnt; k++) x[k] = label ? (float)(k % 2) : sngi_rng_uniform(&rng);
+        for (int64_t k = 0; x && k < cnt; k++) x[k] = label ? (float)(k % 2) : sngi_rng_uniform(&rng);
     }
     double *t = calloc((size_t)steps + 1, sizeof(double)), startup = 0, loss = 0;
     for (long i = -1; i < steps && !st; i++) {

@@ -45,13 +45,14 @@ static int parse_bytes(const char *v, int64_t *out) {
 int sngi_cmd_gradcheck(int argc, char **argv, FILE *out, FILE *err) {
     static const char help[] =
         "Usage: sngraph gradcheck [--batch N] [--seed S] [--threads T] [--samples K] [--eps E]\n"
-        "                         [--tol R] [--inputs] [--json] [--set KEY=VALUE]... MODEL\n"
+        "                         [--tol R] [--inputs] [--json] [--no-branch-batching]\n"
+        "                         [--set KEY=VALUE]... MODEL\n"
         "Checks the model's backward pass against central finite differences: for every\n"
         "trainable parameter tensor (and image input with --inputs) the analytic directional\n"
         "derivative along a random +-1 direction over K sampled elements (default 64) is\n"
         "compared with (L(w+eps d) - L(w-eps d)) / 2 eps. Defaults: batch 2, eps 1e-3, tol 2e-2.\n"
         "Exit status 1 when any tensor is over tolerance.\n";
-    sngi_gradcheck_opts o = {2, 1, 0, 0, 64, 1e-3, 2e-2, 0};
+    sngi_gradcheck_opts o = {2, 1, 0, 0, 64, 1e-3, 2e-2, 0, 0};
     sng_setting set[MAX_SET];
     int n_set = 0;
     const char *model = NULL;
@@ -84,6 +85,8 @@ int sngi_cmd_gradcheck(int argc, char **argv, FILE *out, FILE *err) {
             i++;
         } else if (!strcmp(a, "--inputs")) {
             o.inputs = 1;
+        } else if (!strcmp(a, "--no-branch-batching")) {
+            o.no_branch_batching = 1;
         } else if (!strcmp(a, "--json")) {
             o.json = 1;
         } else if (!strcmp(a, "--set")) {

@@ -32,11 +32,17 @@ static double check_dir(sng_session *s, float *x, const float *g, int64_t n, int
         idx[i] = k == n ? i : (int64_t)(sngi_rng_next(rng) % (uint64_t)n);
         d[i] = sngi_rng_uniform(rng) < 0.5f ? -1.0f : 1.0f;
     }
-    /* Duplicated indices would double-step an element: drop them from the direction. */
-    if (k != n)
-        for (int64_t i = 0; i < k; i++)
-            for (int64_t j = 0; j < i; j++)
-                if (idx[j] == idx[i]) d[i] = 0;
+    /* Sampled with replacement: keep each element once (a duplicate would step it twice, or
+     * undo its step when restored). */
+    if (k != n) {
+        int64_t u = 0;
+        for (int64_t i = 0; i < k; i++) {
+            int dup = 0;
+            for (int64_t j = 0; j < u && !dup; j++) dup = idx[j] == idx[i];
+            if (!dup) idx[u] = idx[i], d[u] = d[i], u++;
+        }
+        k = u;
+    }
     double a = 0;
     for (int64_t i = 0; i < k; i++) a += (double)g[idx[i]] * d[i];
     for (int64_t i = 0; i < k; i++) save[i] = x[idx[i]];
@@ -63,6 +69,7 @@ sng_status sngi_gradcheck(sng_ctx *ctx, const sng_graph *g, const sngi_gradcheck
     so.seed = o->seed;
     so.threads = o->threads;
     so.grad_inputs = o->inputs;
+    so.no_branch_batching = o->no_branch_batching;
     sng_session *s;
     sng_status st = sng_session_new(ctx, g, &so, &s);
     if (st) return st;
@@ -92,6 +99,21 @@ sng_status sngi_gradcheck(sng_ctx *ctx, const sng_graph *g, const sngi_gradcheck
     double worst = 0;
     int first = 1;
     int n_items = g->n_params + (o->inputs ? g->n_inputs : 0);
+    /* Input gradients live in the arena and the finite-difference forwards reuse that memory:
+     * copy every analytic gradient out before the first of them. */
+    float **saved = calloc((size_t)n_items + 1, sizeof(float *));
+    if (!saved) {
+        sng_session_free(s);
+        return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    }
+    for (int it = 0; it < n_items; it++) {
+        int64_t n = 0;
+        const float *gr = it < g->n_params
+                              ? sng_session_param_grad(s, g->params[it].name, &n)
+                              : sng_session_grad(s, g->nodes[g->inputs[it - g->n_params]].name, &n);
+        if (gr && (saved[it] = malloc(sizeof(float) * (size_t)n)))
+            memcpy(saved[it], gr, sizeof(float) * (size_t)n);
+    }
     for (int it = 0; it < n_items && !st; it++) {
         const char *name;
         float *x, *gr;
@@ -110,19 +132,16 @@ sng_status sngi_gradcheck(sng_ctx *ctx, const sng_graph *g, const sngi_gradcheck
             gr = sng_session_grad(s, name, NULL);
         }
         if (!gr) continue;
-        /* Backward must not be re-run: keep a copy of the analytic gradient. */
-        float *gc = malloc(sizeof(float) * (size_t)n);
+        float *gc = saved[it];
         if (!gc) {
             st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
             break;
         }
-        memcpy(gc, gr, sizeof(float) * (size_t)n);
         /* Round-off floor: the loss is a float, so a difference quotient cannot resolve
          * derivatives below about 1e-7 |L| / eps; compare against that scale at least. */
         double floor = fmax(50 * 1.2e-7 * fmax(fabs(loss), 1e-3) / o->eps, 1e-7);
         double a = 0, nm = 0,
                err = check_dir(s, x, gc, n, o->samples, o->eps, floor, &rng, &a, &nm);
-        free(gc);
         int bad = !(err <= o->tol);
         *n_bad += bad;
         if (err > worst || isnan(err)) worst = err;
@@ -136,6 +155,8 @@ sng_status sngi_gradcheck(sng_ctx *ctx, const sng_graph *g, const sngi_gradcheck
         }
         first = 0;
     }
+    for (int it = 0; it < n_items; it++) free(saved[it]);
+    free(saved);
     if (o->json)
         fprintf(out, "],\"worst\":%.6g,\"failed\":%d}\n", worst, *n_bad);
     else

@@ -15,6 +15,7 @@ typedef struct sngi_gradcheck_opts {
     double eps;     /* step */
     double tol;     /* relative error allowed */
     int json;
+    int no_branch_batching;
 } sngi_gradcheck_opts;
 
 /* Prints one line per tensor; *n_bad = tensors over tolerance. */
