@@ -246,23 +246,125 @@ int sngi_graph_resolve(const sng_graph *g, const char *ref) {
     return -1;
 }
 
-static sng_status resolve_all(sng_ctx *ctx, sng_graph *g) {
+/* ---- a name index for compiling: open addressing over node names and alias sources ---------
+ * Large graphs (tens of thousands of nodes after instantiating subgraphs) made the linear
+ * lookups of sngi_graph_resolve quadratic; compile resolves every reference through this. */
+typedef struct name_index {
+    int *slot; /* -1 empty; id >= 0 a node; -2-j alias j */
+    size_t mask;
+} name_index;
+
+static uint64_t name_hash(const char *s) {
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static const char *index_key(const sng_graph *g, int v) {
+    return v >= 0 ? g->nodes[v].name : g->alias_from[-2 - v];
+}
+
+/* Returns the slot holding name, or the empty slot where it would go. */
+static size_t index_slot(const name_index *x, const sng_graph *g, const char *name) {
+    size_t i = (size_t)name_hash(name) & x->mask;
+    while (x->slot[i] != -1 && strcmp(index_key(g, x->slot[i]), name) != 0) i = (i + 1) & x->mask;
+    return i;
+}
+
+/* Builds the index; nodes win over aliases of the same name, and a later alias of a name
+ * replaces an earlier one (as in sngi_graph_resolve). Returns -1 on OOM. */
+static int index_build(name_index *x, const sng_graph *g) {
+    size_t cap = 16;
+    while (cap < 2 * (size_t)(g->n_nodes + g->n_alias) + 2) cap *= 2;
+    x->slot = sngi_malloc(cap * sizeof(int));
+    if (!x->slot) return -1;
+    x->mask = cap - 1;
+    for (size_t i = 0; i < cap; i++) x->slot[i] = -1;
     for (int i = 0; i < g->n_nodes; i++) {
+        size_t k = index_slot(x, g, g->nodes[i].name);
+        if (x->slot[k] == -1) x->slot[k] = i;
+    }
+    for (int j = 0; j < g->n_alias; j++) {
+        size_t k = index_slot(x, g, g->alias_from[j]);
+        if (x->slot[k] == -1 || x->slot[k] < -1) x->slot[k] = -2 - j;
+    }
+    return 0;
+}
+
+static int index_resolve(const name_index *x, const sng_graph *g, const char *ref) {
+    const char *cur = ref;
+    for (int depth = 0; depth < ALIAS_MAX_DEPTH; depth++) {
+        int v = x->slot[index_slot(x, g, cur)];
+        if (v >= 0) return v;
+        if (v == -1) return -1;
+        cur = g->alias_to[-2 - v];
+    }
+    return -1;
+}
+
+static sng_status resolve_all(sng_ctx *ctx, sng_graph *g) {
+    name_index x;
+    if (index_build(&x, g)) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    sng_status st = SNG_OK;
+    for (int i = 0; i < g->n_nodes && !st; i++) {
         sngi_node *n = &g->nodes[i];
         n->in = sngi_calloc((size_t)n->n_in + 1, sizeof(int));
-        if (!n->in) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-        for (int k = 0; k < n->n_in; k++) {
-            int id = sngi_graph_resolve(g, n->in_ref[k]);
+        if (!n->in) {
+            st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+            break;
+        }
+        for (int k = 0; k < n->n_in && !st; k++) {
+            int id = index_resolve(&x, g, n->in_ref[k]);
             if (id < 0)
-                return sngi_fail_node(ctx, SNG_ERR_MODEL, n,
-                                      "input '%s' refers to no node, input or instance",
-                                      n->in_ref[k]);
-            if (id == i)
-                return sngi_fail_node(ctx, SNG_ERR_MODEL, n, "node uses itself as input (cycle)");
-            n->in[k] = id;
+                st = sngi_fail_node(ctx, SNG_ERR_MODEL, n,
+                                    "input '%s' refers to no node, input or instance",
+                                    n->in_ref[k]);
+            else if (id == i)
+                st = sngi_fail_node(ctx, SNG_ERR_MODEL, n, "node uses itself as input (cycle)");
+            else
+                n->in[k] = id;
         }
     }
-    return SNG_OK;
+    free(x.slot);
+    return st;
+}
+
+/* Called when Kahn's algorithm left nodes unsorted: every one of them has an unsorted input, so
+ * following unsorted inputs from any of them must come back to a node already seen — that loop is
+ * a cycle. Reports it at its member declared first, listed in data-flow order ("p -> q -> p").
+ * `path` is scratch space of n ints. */
+static sng_status report_cycle(sng_ctx *ctx, const sng_graph *g, const char *done, int *path) {
+    int n = g->n_nodes, len = 0, cur = -1;
+    for (int i = 0; i < n && cur < 0; i++)
+        if (!done[i]) cur = i;
+    int start = -1;
+    while (cur >= 0 && len < n) {
+        for (int j = 0; j < len; j++)
+            if (path[j] == cur) start = j;
+        if (start >= 0) break;
+        path[len++] = cur;
+        int next = -1;
+        for (int e = 0; e < g->nodes[cur].n_in && next < 0; e++)
+            if (!done[g->nodes[cur].in[e]]) next = g->nodes[cur].in[e];
+        cur = next;
+    }
+    if (start < 0) /* cannot happen; keep a sane message */
+        return sngi_fail(ctx, SNG_ERR_MODEL, "%s: the graph has a cycle", g->file);
+    /* path[start..len) walks inputs backwards around the cycle; rotate to its first-declared
+     * member (lowest id: ids are declaration order before sorting) and print it forwards. */
+    int first = start;
+    for (int j = start; j < len; j++)
+        if (path[j] < path[first]) first = j;
+    int m = len - start;
+    char msg[1024] = "";
+    size_t k = 0;
+    for (int t = 0; t <= m && k < sizeof msg; t++) {
+        int j = start + ((first - start) - t + m * 2) % m; /* backwards from first */
+        k += (size_t)snprintf(msg + k, sizeof msg - k, "%s%s", t ? " -> " : "",
+                              g->nodes[path[j]].name);
+    }
+    return sngi_fail_node(ctx, SNG_ERR_MODEL, &g->nodes[path[first]], "is part of a cycle: %s",
+                          msg);
 }
 
 /* Kahn's algorithm; on success nodes are permuted into topological order (stable: among ready
@@ -279,28 +381,64 @@ static sng_status topo_sort(sng_ctx *ctx, sng_graph *g) {
         st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
         goto out;
     }
+    /* Consumers of each node (CSR), so releasing a node costs its out-degree. A min-heap of
+     * ready ids keeps the order stable: among ready nodes the one declared first goes first. */
+    int64_t n_edges = 0;
+    for (int i = 0; i < n; i++) n_edges += g->nodes[i].n_in;
+    int *start = sngi_calloc((size_t)n + 2, sizeof(int));
+    int *cons = sngi_calloc((size_t)n_edges + 1, sizeof(int));
+    int *heap = sngi_calloc((size_t)n + 1, sizeof(int));
+    if (!start || !cons || !heap) {
+        free(start);
+        free(cons);
+        free(heap);
+        st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int j = 0; j < n; j++)
+        for (int e = 0; e < g->nodes[j].n_in; e++) start[g->nodes[j].in[e] + 1]++;
+    for (int i = 0; i < n; i++) start[i + 1] += start[i];
+    for (int i = 0; i < n; i++) pos[i] = start[i]; /* pos: fill cursor, free until below */
+    for (int j = 0; j < n; j++)
+        for (int e = 0; e < g->nodes[j].n_in; e++) cons[pos[g->nodes[j].in[e]]++] = j;
     for (int i = 0; i < n; i++) indeg[i] = g->nodes[i].n_in;
-    int k = 0;
-    /* O(n^2) worst case; graphs are hundreds of nodes. */
-    while (k < n) {
-        int pick = -1;
-        for (int i = 0; i < n && pick < 0; i++)
-            if (!done[i] && indeg[i] == 0) pick = i;
-        if (pick < 0) break;
+    int hn = 0, k = 0;
+    for (int i = 0; i < n; i++)
+        if (indeg[i] == 0) heap[hn++] = i; /* ascending: already a heap */
+    while (hn > 0) {
+        int pick = heap[0];
+        heap[0] = heap[--hn];
+        for (int i = 0;;) { /* sift down */
+            int l = 2 * i + 1, r = l + 1, m = i;
+            if (l < hn && heap[l] < heap[m]) m = l;
+            if (r < hn && heap[r] < heap[m]) m = r;
+            if (m == i) break;
+            int t = heap[i];
+            heap[i] = heap[m];
+            heap[m] = t;
+            i = m;
+        }
         done[pick] = 1;
         order[k++] = pick;
-        for (int j = 0; j < n; j++)
-            for (int e = 0; e < g->nodes[j].n_in; e++)
-                if (g->nodes[j].in[e] == pick) indeg[j]--;
-    }
-    if (k < n) {
-        for (int i = 0; i < n; i++)
-            if (!done[i]) {
-                st = sngi_fail_node(ctx, SNG_ERR_MODEL, &g->nodes[i],
-                                    "is part of a cycle (its input '%s' depends on it)",
-                                    g->nodes[i].in_ref[0]);
-                break;
+        for (int c = start[pick]; c < start[pick + 1]; c++) {
+            int j = cons[c];
+            if (--indeg[j] == 0) { /* push and sift up */
+                int i = hn++;
+                heap[i] = j;
+                while (i > 0 && heap[(i - 1) / 2] > heap[i]) {
+                    int t = heap[i];
+                    heap[i] = heap[(i - 1) / 2];
+                    heap[(i - 1) / 2] = t;
+                    i = (i - 1) / 2;
+                }
             }
+        }
+    }
+    free(start);
+    free(cons);
+    free(heap);
+    if (k < n) {
+        st = report_cycle(ctx, g, done, order);
         goto out;
     }
     for (int i = 0; i < n; i++) pos[order[i]] = i;
@@ -309,7 +447,7 @@ static sng_status topo_sort(sng_ctx *ctx, sng_graph *g) {
         for (int e = 0; e < sorted[i].n_in; e++) sorted[i].in[e] = pos[sorted[i].in[e]];
         sorted[i].order = i;
     }
-    memcpy(g->nodes, sorted, sizeof(sngi_node) * (size_t)n);
+    if (n) memcpy(g->nodes, sorted, sizeof(sngi_node) * (size_t)n); /* NULL when n == 0 */
     for (int i = 0; i < g->n_outputs; i++) g->outputs[i] = pos[g->outputs[i]];
 out:
     free(indeg);
@@ -326,6 +464,42 @@ static sng_status add_id(sng_ctx *ctx, int **arr, int *n, int id) {
     p[(*n)++] = id;
     *arr = p;
     return SNG_OK;
+}
+
+/* Edit distance of two short strings, capped at 9. */
+static int edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 62 || lb > 62) return 9;
+    int d[64][64];
+    for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            d[i][j] = v;
+        }
+    return d[la][lb] < 9 ? d[la][lb] : 9;
+}
+
+/* An op's parse stopped at "missing required attribute 'units'": when an attribute nobody read
+ * is a near miss of that name ('unitz'), the typo is the real error and is reported instead. */
+static sng_status misspelt_required(sng_ctx *ctx, const sngi_node *n, sng_status st) {
+    static const char tag[] = "missing required attribute '";
+    const char *p = strstr(sng_ctx_errmsg(ctx), tag);
+    if (!p) return st;
+    char want[SNG_MAX_NAME];
+    snprintf(want, sizeof want, "%s", p + sizeof tag - 1);
+    char *q = strchr(want, '\'');
+    if (q) *q = 0;
+    for (int i = 0; i < n->n_kv; i++)
+        if (!n->kv[i].used && edit_distance(n->kv[i].key, want) <= 2)
+            return sngi_fail_at(ctx, SNG_ERR_MODEL, n->file, n->kv[i].line,
+                                "<%s name=\"%s\">: unknown attribute '%s' for op '%s' (did you "
+                                "mean '%s'?)",
+                                n->elem, n->name, n->kv[i].key, n->op->name, want);
+    return st;
 }
 
 /* Reads the attributes every node may have, then the op's own, then rejects unread ones. */
@@ -352,7 +526,7 @@ static sng_status parse_node(sng_ctx *ctx, sng_graph *g, int id) {
         n->attr = sngi_calloc(1, n->op->attr_size);
         if (!n->attr) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     }
-    if (n->op->parse && (st = n->op->parse(&c, n->attr))) return st;
+    if (n->op->parse && (st = n->op->parse(&c, n->attr))) return misspelt_required(ctx, n, st);
     for (int i = 0; i < n->n_kv; i++)
         if (!n->kv[i].used) {
             char known[1024] = "";

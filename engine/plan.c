@@ -252,6 +252,15 @@ sng_status sngi_plan_units(sng_session *s) {
 }
 
 /* ---- waves: steps that may run at the same time ----------------------------------------------- */
+/* Do forward steps a and b update a common state parameter (running statistics)? */
+static int state_conflict(const sng_session *s, int a, int b) {
+    const sngi_node *na = &s->g->nodes[a], *nb = &s->g->nodes[b];
+    for (int i = 0; i < na->n_param; i++)
+        for (int j = 0; j < nb->n_param; j++)
+            if (na->param[i] == nb->param[j] && s->g->params[na->param[i]].is_state) return 1;
+    return 0;
+}
+
 /* Does backward step a write a buffer (input gradient or parameter gradient) that b writes? */
 static int bwd_conflict(const sng_session *s, int a, int b) {
     const sngi_node *na = &s->g->nodes[a], *nb = &s->g->nodes[b];
@@ -278,19 +287,64 @@ static int assign_waves(sng_session *s, int *fwd, int *bwd) {
         free(wave), free(sorted);
         return -1;
     }
+    /* Forward: a fixpoint, since a unit stands where its last member is and a consumer of an
+     * earlier member may come before it in the step list. */
     int n_fwd_waves = 0;
-    for (int i = 0; i < s->n_fwd_steps; i++) {
-        int u = s->steps[i].node, w = 0;
-        for (int v = 0; v < n; v++) {
-            if (s->unit_of[v] != u) continue;
-            for (int k = 0; k < g->nodes[v].n_in; k++) {
-                int pu = s->unit_of[g->nodes[v].in[k]];
-                if (fwd[pu] >= 0 && wave[fwd[pu]] + 1 > w) w = wave[fwd[pu]] + 1;
-            }
-        }
-        wave[i] = w;
-        if (w + 1 > n_fwd_waves) n_fwd_waves = w + 1;
+    int *minw = calloc((size_t)ns + 1, sizeof(int));
+    if (!minw) {
+        free(wave), free(sorted);
+        return -1;
     }
+fixpoint:
+    for (int changed = 1, rounds = 0; changed && rounds <= 2 * ns; rounds++) {
+        changed = 0;
+        for (int i = 0; i < s->n_fwd_steps; i++) {
+            int u = s->steps[i].node, w = minw[i];
+            for (int v = 0; v < n; v++) {
+                if (s->unit_of[v] != u) continue;
+                for (int k = 0; k < g->nodes[v].n_in; k++) {
+                    int pu = s->unit_of[g->nodes[v].in[k]];
+                    if (fwd[pu] >= 0 && wave[fwd[pu]] + 1 > w) w = wave[fwd[pu]] + 1;
+                }
+            }
+            if (w != wave[i]) wave[i] = w, changed = 1;
+        }
+    }
+    /* Forward steps that update the same running state (tied batchnorm statistics) never run
+     * together: push the later one a wave on and settle the waves again. */
+    for (int i = 0; i < s->n_fwd_steps; i++)
+        for (int j = 0; j < i; j++)
+            if (wave[i] == wave[j] && state_conflict(s, s->steps[i].node, s->steps[j].node)) {
+                minw[i] = wave[i] + 1;
+                goto fixpoint;
+            }
+    free(minw);
+    for (int i = 0; i < s->n_fwd_steps; i++)
+        if (wave[i] + 1 > n_fwd_waves) n_fwd_waves = wave[i] + 1;
+    /* Backward steps in decreasing forward wave (stable): every step writing a unit's output
+     * gradient (a consumer, hence a later forward wave) is then assigned before that unit. */
+    int nb = ns - s->n_fwd_steps;
+    int *bord = malloc(sizeof(int) * (size_t)(nb + 1));
+    sngi_step *bsteps = malloc(sizeof(sngi_step) * (size_t)(nb + 1));
+    if (!bord || !bsteps) {
+        free(wave), free(sorted), free(bord), free(bsteps);
+        return -1;
+    }
+    for (int j = 0; j < nb; j++) bord[j] = j;
+    for (int j = 1; j < nb; j++) /* insertion sort, stable */
+        for (int q = j; q > 0; q--) {
+            int wa = wave[fwd[s->steps[s->n_fwd_steps + bord[q - 1]].node]];
+            int wb = wave[fwd[s->steps[s->n_fwd_steps + bord[q]].node]];
+            if (wa >= wb) break;
+            int t = bord[q];
+            bord[q] = bord[q - 1];
+            bord[q - 1] = t;
+        }
+    for (int j = 0; j < nb; j++) bsteps[j] = s->steps[s->n_fwd_steps + bord[j]];
+    memcpy(s->steps + s->n_fwd_steps, bsteps, sizeof(sngi_step) * (size_t)nb);
+    free(bord);
+    free(bsteps);
+    for (int i = s->n_fwd_steps; i < ns; i++) bwd[s->steps[i].node] = i;
     for (int i = s->n_fwd_steps; i < ns; i++) {
         int u = s->steps[i].node, w = n_fwd_waves;
         for (int c = 0; c < n; c++) {

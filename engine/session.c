@@ -328,7 +328,7 @@ int sngi_session_profile(sng_session *s) {
 static void run_waves(sng_session *s, int w0, int w1) {
     for (int w = w0; w < w1; w++) {
         int a = s->wave_start[w], b = s->wave_start[w + 1], k = b - a;
-        if (k == 1 || s->n_threads == 1) {
+        if (k == 1 || s->n_threads == 1 || getenv("SNG_SERIAL_WAVES")) {
             for (int i = a; i < b; i++) run_step(s, &s->steps[i], s->n_threads);
             continue;
         }

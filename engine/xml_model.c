@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
+#include <libxml/SAX2.h>
 #include <libxml/uri.h>
 #include <libxml/relaxng.h>
 #include <libxml/tree.h>
@@ -21,10 +22,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ops/op.h"
 #include "sng_int.h"
 
 #define MAX_MODEL_BYTES (16u << 20)
 #define MAX_INSTANCE_DEPTH 16
+/* Nodes and instances after expanding subgraphs: a few lines instantiating a subgraph twice per
+ * level for 16 levels would otherwise ask for 2^16 copies (the model-level billion laughs).
+ * Real models have hundreds of nodes. */
+#define MAX_NODES 16384
 #define XI_NS_2001 "http://www.w3.org/2001/XInclude"
 #define XI_NS_2003 "http://www.w3.org/2003/XInclude"
 
@@ -46,6 +52,8 @@ typedef struct xml_errs {
     sng_status st;
 } xml_errs;
 
+static char refused_url[PATH_MAX]; /* the last URL safe_loader refused, for the message */
+
 static void on_xml_error(void *user, xmlErrorPtr e) {
     xml_errs *x = user;
     if (x->have || !e || e->level < XML_ERR_ERROR) return;
@@ -54,8 +62,66 @@ static void on_xml_error(void *user, xmlErrorPtr e) {
     snprintf(msg, sizeof msg, "%s", e->message ? e->message : "error");
     size_t k = strlen(msg);
     while (k && (msg[k - 1] == '\n' || msg[k - 1] == ' ')) msg[--k] = 0;
-    const char *what = e->domain == XML_FROM_RELAXNGV ? "not valid against the schema: " : "";
+    const char *what = e->domain == XML_FROM_RELAXNGV ? "not valid against the schema: "
+                       : e->domain == XML_FROM_PARSER  ? "not well-formed XML: "
+                                                       : "";
+    if (e->domain == XML_FROM_XINCLUDE && refused_url[0] && strstr(msg, refused_url))
+        snprintf(msg, sizeof msg,
+                 "<xi:include href=\"%.900s\">: not a readable model file inside the model's "
+                 "directory tree or a model directory", refused_url);
+    /* libxml2's advice ("use XML_PARSE_HUGE option") is not something a model author can do. */
+    if (strstr(msg, "Excessive depth in document"))
+        snprintf(msg, sizeof msg, "elements nested deeper than %d levels", (int)xmlParserMaxDepth);
     sngi_fail_at(x->ctx, x->st, e->file ? e->file : "(model)", e->line, "%s%s", what, msg);
+}
+
+/* ---- parser hooks ------------------------------------------------------------------------------
+ * Installed on the context of the model file and on every context libxml2 creates to parse an
+ * XIncluded file (the external entity loader sees it first). */
+static xml_errs *cur_errs; /* the load in progress (libxml2 state is process-global anyway) */
+
+/* A DOCTYPE (internal subset, external DTD, entity declarations) stops the parse at once:
+ * no entity is ever declared, so none can be expanded (billion laughs) or loaded (XXE). */
+static void on_doctype(void *user, const xmlChar *name, const xmlChar *ext_id,
+                       const xmlChar *sys_id) {
+    (void)name, (void)ext_id, (void)sys_id;
+    xmlParserCtxtPtr pctx = user;
+    if (cur_errs && !cur_errs->have) {
+        cur_errs->have = 1;
+        const char *file = pctx->input && pctx->input->filename ? pctx->input->filename
+                                                                : "(model)";
+        sngi_fail_at(cur_errs->ctx, SNG_ERR_XML, file, pctx->input ? pctx->input->line : 1,
+                     "<!DOCTYPE>: DTDs and entity declarations are not allowed in model files");
+    }
+    xmlStopParser(pctx);
+    pctx->wellFormed = 0; /* so libxml2 (and XInclude) discards the partial document */
+}
+
+/* libxml2 records the line where a start tag ENDS; errors must name the line where the element
+ * begins. At this callback input->cur is at the tag's closing '>' or '/>', and '<' cannot occur
+ * inside attribute values, so the tag starts at the nearest '<' before it. */
+static void on_start_element(void *user, const xmlChar *localname, const xmlChar *prefix,
+                             const xmlChar *uri, int nb_ns, const xmlChar **ns, int nb_attrs,
+                             int nb_defaulted, const xmlChar **attrs) {
+    xmlParserCtxtPtr pctx = user;
+    xmlSAX2StartElementNs(user, localname, prefix, uri, nb_ns, ns, nb_attrs, nb_defaulted, attrs);
+    xmlNodePtr n = pctx->node;
+    xmlParserInputPtr in = pctx->input;
+    if (!n || n->type != XML_ELEMENT_NODE || !in || !in->cur || !in->base) return;
+    int nl = 0;
+    const xmlChar *p = in->cur;
+    while (p > in->base && p[-1] != '<') {
+        if (p[-1] == '\n') nl++;
+        p--;
+    }
+    if (p == in->base) return; /* the tag's start was already discarded: keep libxml2's line */
+    if (nl && n->line > nl && n->line < 65535) n->line = (unsigned short)(n->line - nl);
+}
+
+static void install_hooks(xmlParserCtxtPtr pctx) {
+    if (!pctx || !pctx->sax) return;
+    pctx->sax->internalSubset = on_doctype;
+    pctx->sax->startElementNs = on_start_element;
 }
 
 /* ---- where XInclude may read ----------------------------------------------------------------- */
@@ -87,11 +153,14 @@ static int allowed_path(const char *url, char *out) {
 }
 
 static xmlParserInputPtr safe_loader(const char *url, const char *id, xmlParserCtxtPtr pctx) {
+    (void)id;
     char real[PATH_MAX];
     if (!allowed_path(url, real)) {
-        /* Reported through the normal error path: "failed to load external entity". */
+        /* libxml2 then reports "could not load URL"; on_xml_error says why. */
+        snprintf(refused_url, sizeof refused_url, "%s", url ? url : "");
         return NULL;
     }
+    install_hooks(pctx); /* an XIncluded model file gets the same treatment as the main one */
     return xmlNewInputFromFile(pctx, real);
 }
 
@@ -149,12 +218,32 @@ static sng_status check_includes(sng_ctx *ctx, xmlDocPtr doc, xmlNodePtr node, c
     return SNG_OK;
 }
 
+/* The k-th element (1-based, document order) under and including n, or NULL if fewer. */
+static xmlNodePtr nth_element(xmlNodePtr n, long k) {
+    long seen = 0;
+    while (n) {
+        if (n->type == XML_ELEMENT_NODE && ++seen == k) return n;
+        if (n->children && n->type == XML_ELEMENT_NODE) {
+            n = n->children;
+            continue;
+        }
+        while (n && !n->next) {
+            n = n->parent;
+            if (n && n->type == XML_DOCUMENT_NODE) n = NULL;
+        }
+        if (n) n = n->next;
+    }
+    return NULL;
+}
+
 /* Parses and validates; on success *out owns the document (xmlFreeDoc). */
 static sng_status parse_doc(sng_ctx *ctx, const char *text, size_t len, const char *file,
                             const char *base_dir, xmlDocPtr *out) {
     *out = NULL;
     xml_errs errs = {ctx, 0, SNG_ERR_XML};
     xmlSetStructuredErrorFunc(&errs, on_xml_error);
+    cur_errs = &errs;
+    refused_url[0] = 0;
     roots_clear();
     if (base_dir) roots_add(base_dir);
     for (int i = 0; i < ctx->n_model_dirs; i++) roots_add(ctx->model_dirs[i]);
@@ -162,22 +251,31 @@ static sng_status parse_doc(sng_ctx *ctx, const char *text, size_t len, const ch
     xmlSetExternalEntityLoader(safe_loader);
 
     sng_status st = SNG_OK;
+    /* No XML_PARSE_NOENT, DTDLOAD, DTDVALID or HUGE: entities are never substituted, no DTD
+     * is read, and libxml2's depth and size limits stay on. */
     const int opts = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOXINCNODE;
     xmlDocPtr doc = NULL;
+    xmlParserCtxtPtr pctx = NULL;
     if (len > INT_MAX) {
         st = sngi_fail_at(ctx, SNG_ERR_XML, file, 0, "model file too large");
         goto out;
     }
-    doc = xmlReadMemory(text, (int)len, file, NULL, opts);
-    if (!doc) {
+    if (!(pctx = xmlNewParserCtxt())) {
+        st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    install_hooks(pctx);
+    doc = xmlCtxtReadMemory(pctx, text, (int)len, file, NULL, opts);
+    xmlFreeParserCtxt(pctx);
+    if (!doc || errs.have) {
         if (!errs.have) sngi_fail_at(ctx, SNG_ERR_XML, file, 1, "not a well-formed XML document");
         st = SNG_ERR_XML;
         goto out;
     }
-    if (doc->intSubset || doc->extSubset) {
-        st = sngi_fail_at(ctx, SNG_ERR_XML, file,
-                          doc->intSubset ? (int)xmlGetLineNo((xmlNodePtr)doc->intSubset) : 1,
-                          "DTDs and entity declarations are not allowed in model files");
+    if (doc->intSubset || doc->extSubset) { /* on_doctype stops the parse before this */
+        st = sngi_fail_at(ctx, SNG_ERR_XML, file, 1,
+                          "<!DOCTYPE>: DTDs and entity declarations are not allowed in model "
+                          "files");
         goto out;
     }
     xmlNodePtr root = xmlDocGetRootElement(doc);
@@ -189,6 +287,15 @@ static sng_status parse_doc(sng_ctx *ctx, const char *text, size_t len, const ch
     if (xmlXIncludeProcessFlags(doc, opts) < 0) {
         if (!errs.have) sngi_fail_at(ctx, SNG_ERR_XML, file, 1, "XInclude processing failed");
         st = SNG_ERR_XML;
+        goto out;
+    }
+    /* libxml2's RelaxNG validation is quadratic in the number of sibling elements (60,000
+     * take seconds): bound the document first. */
+    xmlNodePtr big = nth_element(root, MAX_NODES + 1);
+    if (big) {
+        st = sngi_fail_at(ctx, SNG_ERR_MODEL, file, (int)xmlGetLineNo(big),
+                          "<%s>: the model has more than %d elements", (const char *)big->name,
+                          MAX_NODES);
         goto out;
     }
     /* Validate against the embedded schema. */
@@ -214,6 +321,7 @@ static sng_status parse_doc(sng_ctx *ctx, const char *text, size_t len, const ch
 out:
     xmlSetExternalEntityLoader(prev_loader);
     xmlSetStructuredErrorFunc(NULL, NULL);
+    cur_errs = NULL;
     roots_clear();
     if (st) {
         xmlFreeDoc(doc);
@@ -230,6 +338,7 @@ typedef struct walk {
     xmlDocPtr doc;
     xmlNodePtr *subs; /* <subgraph> elements by name */
     int n_subs;
+    int n_instances;  /* instances expanded so far (bounded by MAX_NODES) */
 } walk;
 
 /* File of a node: the xml:base of an included part, else the document URL. Owned by g. */
@@ -309,6 +418,11 @@ static sng_status walk_op(walk *w, xmlNodePtr e, const scope *s) {
     sng_status st = need_name(w, e, name, sizeof name);
     if (st) return st;
     qualify(s, name, q, sizeof q);
+    if (w->g->n_nodes >= MAX_NODES)
+        return sngi_fail_at(w->ctx, SNG_ERR_MODEL, node_file(w, e), xmlGetLineNo(e),
+                            "<%s name=\"%s\">: the model has more than %d nodes once subgraph "
+                            "instances are expanded",
+                            (const char *)e->name, q, MAX_NODES);
     int id;
     if ((st = sngi_graph_add_node(w->ctx, w->g, q, (const char *)e->name, node_file(w, e),
                                   xmlGetLineNo(e), &id)))
@@ -357,6 +471,11 @@ static sng_status walk_instance(walk *w, xmlNodePtr e, const scope *s, int depth
                             "<instance name=\"%s\">: instances nested deeper than %d (recursive "
                             "subgraph?)",
                             name, MAX_INSTANCE_DEPTH);
+    if (++w->n_instances > MAX_NODES)
+        return sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
+                            "<instance name=\"%s\">: the model has more than %d instances once "
+                            "subgraph instances are expanded",
+                            name, MAX_NODES);
     xmlNodePtr sub = find_sub(w, of);
     if (!sub)
         return sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
@@ -472,7 +591,7 @@ static sng_status walk_body(walk *w, xmlNodePtr first, const scope *s, int depth
             o[g->n_outputs++] = -1;
         } else if (is_elem(c, "instance")) {
             st = walk_instance(w, c, s, depth);
-        } else if (is_elem(c, "train") || is_elem(c, "data")) {
+        } else if (is_elem(c, "train") || is_elem(c, "data") || is_elem(c, "eval")) {
             if (*s->prefix)
                 st = sngi_fail_at(w->ctx, SNG_ERR_MODEL, node_file(w, c), xmlGetLineNo(c),
                                   "<%s>: only allowed in <model>", (const char *)c->name);
@@ -528,9 +647,10 @@ static sng_status resolve_outputs(walk *w) {
     return SNG_OK;
 }
 
-static sng_status build(sng_ctx *ctx, sng_graph *g, xmlDocPtr doc) {
+static sng_status build(sng_ctx *ctx, sng_graph *g, xmlDocPtr doc, int *root_line) {
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    walk w = {ctx, g, doc, NULL, 0};
+    *root_line = (int)xmlGetLineNo(root);
+    walk w = {ctx, g, doc, NULL, 0, 0};
     char name[SNG_MAX_NAME] = "model";
     get_attr(root, "name", name, sizeof name);
     if (!(g->name = sngi_strdup(name))) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
@@ -559,8 +679,9 @@ static sng_status load_text(sng_ctx *ctx, char *text, size_t len, const char *fi
         sng_graph_free(g);
         return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     }
+    int root_line = 1;
     sng_status st = parse_doc(ctx, text, len, file, base_dir, &doc);
-    if (!st) st = build(ctx, g, doc);
+    if (!st) st = build(ctx, g, doc, &root_line);
     if (!st) {
         /* Keep the model as run, XIncludes expanded, so a checkpoint is self-contained. */
         xmlChar *mem = NULL;
@@ -577,6 +698,12 @@ static sng_status load_text(sng_ctx *ctx, char *text, size_t len, const char *fi
     xmlFreeDoc(doc);
     for (int i = 0; !st && i < n_set; i++) st = sngi_cfg_set(ctx, g, set[i].key, set[i].value);
     if (!st) st = sngi_graph_compile(ctx, g);
+    /* The compiler's last check knows no line for <model>; name the element's. */
+    if (st == SNG_ERR_MODEL && g->n_outputs == 0 && g->n_losses == 0 &&
+        strstr(sng_ctx_errmsg(ctx), "the model has no <output> and no loss"))
+        st = sngi_fail_at(ctx, SNG_ERR_MODEL, g->file, root_line,
+                          "<model name=\"%s\">: the model has no <output> and no loss",
+                          g->name ? g->name : "model");
     if (st) {
         sng_graph_free(g);
         return st;
@@ -587,9 +714,10 @@ static sng_status load_text(sng_ctx *ctx, char *text, size_t len, const char *fi
 
 sng_status sng_graph_load_string(sng_ctx *ctx, const char *xml, size_t len, const char *name,
                                  const char *base_dir, sng_graph **out) {
+    *out = NULL;
     char *copy = sngi_malloc(len + 1);
     if (!copy) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-    memcpy(copy, xml, len);
+    if (len) memcpy(copy, xml, len);
     copy[len] = 0;
     return load_text(ctx, copy, len, name ? name : "(string)", base_dir, NULL, 0, out);
 }

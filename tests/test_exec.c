@@ -2,6 +2,7 @@
  * test_exec.c — autodiff, planner and executor: gradients of whole models, planner properties
  * over random lifetimes and random DAG models, planned vs unplanned execution, determinism.
  */
+#include <math.h>
 #include <string.h>
 
 #include "engine/session.h"
@@ -326,7 +327,52 @@ static void test_exec_feeds_and_outputs(void) {
     sng_ctx_free(ctx);
 }
 
+/* A merged unit (h of both branches) whose members feed unmerged steps (batchnorm couples a
+ * batch, so left/bn and right/bn run apart): the unit's backward must wait for both consumers,
+ * and the two batchnorms, which share running statistics, must not run at once. Planned and
+ * parallel vs unplanned and serial, input gradients and running statistics. */
+static void test_exec_unit_consumers_and_shared_state(void) {
+    const char *xml =
+        "<model><subgraph name='bb'><input name='x'/>"
+        "<dense name='h' in='x' units='6'/><batchnorm name='bn' in='h'/>"
+        "<tanh name='act' in='bn'/><dense name='e' in='act' units='5'/><output name='e'/></subgraph>"
+        "<input name='img_a' shape='7'/><input name='img_b' shape='7'/><input name='same' shape='1'/>"
+        "<instance name='left' of='bb' in='img_a' params='branch'/>"
+        "<instance name='right' of='bb' in='img_b' params='branch'/>"
+        "<contrastive name='lc' in='left right same'/></model>";
+    sng_ctx *ctx = sng_ctx_new();
+    sng_graph *g;
+    CU_ASSERT_EQUAL_FATAL(sng_graph_load_string(ctx, xml, strlen(xml), "t", NULL, &g), SNG_OK);
+    float ga[2][28], rm[2][6];
+    for (int m = 0; m < 2; m++) {
+        sng_session_opts o;
+        sng_session_opts_init(&o);
+        o.batch = 4;
+        o.grad_inputs = 1;
+        o.unplanned = m;
+        o.threads = m ? 1 : 2;
+        sng_session *s;
+        CU_ASSERT_EQUAL_FATAL(sng_session_new(ctx, g, &o, &s), SNG_OK);
+        if (!m) CU_ASSERT(s->n_merged >= 1);
+        float *a = sng_session_value(s, "img_a", NULL), *b = sng_session_value(s, "img_b", NULL);
+        float *y = sng_session_value(s, "same", NULL);
+        for (int i = 0; i < 28; i++) a[i] = 0.1f * (i % 9) - 0.5f, b[i] = 0.3f - 0.05f * (i % 7);
+        for (int i = 0; i < 4; i++) y[i] = (float)(i % 2);
+        CU_ASSERT_EQUAL(sng_session_forward(s, NULL), SNG_OK);
+        CU_ASSERT_EQUAL(sng_session_backward(s), SNG_OK);
+        memcpy(ga[m], sng_session_grad(s, "img_a", NULL), sizeof ga[m]);
+        memcpy(rm[m], sng_session_param(s, "branch/bn/running_mean", NULL), sizeof rm[m]);
+        sng_session_free(s);
+    }
+    for (int i = 0; i < 28; i++) SNGT_ASSERT_CLOSE(ga[0][i], ga[1][i], 1e-5, 1e-7);
+    for (int i = 0; i < 6; i++) SNGT_ASSERT_CLOSE(rm[0][i], rm[1][i], 1e-6, 1e-7);
+    CU_ASSERT(fabsf(ga[0][0]) + fabsf(ga[0][18]) > 0);
+    sng_graph_free(g);
+    sng_ctx_free(ctx);
+}
+
 static CU_TestInfo exec_tests[] = {
+    {"test_exec_unit_consumers_and_shared_state", test_exec_unit_consumers_and_shared_state},
     {"test_exec_feeds_and_outputs", test_exec_feeds_and_outputs},
     {"test_exec_branch_batching_matches_unbatched", test_exec_branch_batching_matches_unbatched},
     {"test_exec_dense_gradcheck", test_exec_dense_gradcheck},
