@@ -143,28 +143,47 @@ sng_status sngi_evaluate(sng_ctx *ctx, sng_session *inf, const sngi_feed *feed, 
     if (scores) memcpy(scores, sc, sizeof(float) * (size_t)got_total);
     if (labels) memcpy(labels, lb, sizeof(float) * (size_t)got_total);
     if (episodes > 0 && feed->episode) {
-        int correct = 0, done = 0;
-        for (int e = 0; e < episodes && !st; e++) {
-            int answer = -1;
-            st = feed->episode(feed->user, split, e, way, shot, q, sup, &answer);
-            if (st == SNG_ERR_DATA) { /* not enough classes in this split: report, don't fail */
-                st = SNG_OK;
-                break;
+        /* Several episodes share one forward: as many as fit the session's batch. */
+        int ws = way * shot, per = inf->o.batch / ws > 0 ? inf->o.batch / ws : 1;
+        int cap_e = per * ws;
+        float *qa = malloc(sizeof(float) * (size_t)cap_e * (size_t)img);
+        float *sa = malloc(sizeof(float) * (size_t)cap_e * (size_t)img);
+        float *ea = malloc(sizeof(float) * (size_t)cap_e);
+        int *ans = malloc(sizeof(int) * (size_t)per);
+        if (!qa || !sa || !ea || !ans) st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+        int correct = 0, done = 0, stop = 0;
+        for (int e0 = 0; e0 < episodes && !st && !stop; e0 += per) {
+            int m = 0;
+            for (; m < per && e0 + m < episodes; m++) {
+                float *q1 = qa + (size_t)m * ws * img, *s1 = sa + (size_t)m * ws * img;
+                st = feed->episode(feed->user, split, e0 + m, way, shot, q1, s1, &ans[m]);
+                if (st == SNG_ERR_DATA) { /* not enough classes in this split: report, no fail */
+                    st = SNG_OK;
+                    stop = 1;
+                    break;
+                }
+                if (st) break;
+                for (int k = 1; k < ws; k++)
+                    memcpy(q1 + (size_t)k * img, q1, sizeof(float) * (size_t)img);
             }
-            if (st) break;
-            for (int k = 1; k < way * shot; k++)
-                memcpy(q + (size_t)k * img, q, sizeof(float) * (size_t)img);
-            if ((st = score_pairs(ctx, inf, &io, way * shot, q, sup, es))) break;
-            int best = 0;
-            double best_s = -INFINITY;
-            for (int c = 0; c < way; c++) {
-                double m = 0;
-                for (int k = 0; k < shot; k++) m += es[c * shot + k];
-                if (m > best_s) best_s = m, best = c;
+            if (st || m == 0) break;
+            if ((st = score_pairs(ctx, inf, &io, m * ws, qa, sa, ea))) break;
+            for (int j = 0; j < m; j++) {
+                int best = 0;
+                double best_s = -INFINITY;
+                for (int c = 0; c < way; c++) {
+                    double sum = 0;
+                    for (int k = 0; k < shot; k++) sum += ea[j * ws + c * shot + k];
+                    if (sum > best_s) best_s = sum, best = c;
+                }
+                correct += best == ans[j];
+                done++;
             }
-            correct += best == answer;
-            done++;
         }
+        free(qa);
+        free(sa);
+        free(ea);
+        free(ans);
         res->episodes = done;
         res->way = way;
         res->shot = shot;
