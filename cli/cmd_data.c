@@ -7,15 +7,18 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "loaders/loader.h"
 
 static void data_usage(FILE *f) {
     fprintf(f,
-            "usage: sngraph data SOURCE [options]\n"
+            "usage: sngraph data SOURCE|MODEL [options]\n"
             "  SOURCE is a directory or an archive (zip, tar[.gz|.bz2|.xz|.zst], 7z, ...) laid out\n"
             "  as .../class/image.ext, or an IDX images file (MNIST; labels found by name).\n"
+            "  MODEL (a .xml file or a bare model name) stands for its training source, read at\n"
+            "  the model's input size.\n"
             "options:\n"
             "  --json          print JSON instead of text\n"
             "  --depth N       folders forming a class (default: auto, 2 for alphabet/character)\n"
@@ -94,10 +97,41 @@ int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err) {
         data_usage(err);
         return SNG_EXIT_USAGE;
     }
-    sng_ctx *ctx = sng_ctx_new();
+    sng_ctx *ctx = sngi_cli_ctx();
     if (!ctx) {
         fprintf(err, "sngraph data: out of memory\n");
         return SNG_EXIT_INTERNAL;
+    }
+    /* A model file (or bare model name): describe its training source at its input size. */
+    char srcbuf[4096];
+    size_t sl = strlen(o.source);
+    struct stat sb;
+    if ((sl > 4 && !strcmp(o.source + sl - 4, ".xml")) ||
+        (stat(o.source, &sb) != 0 && !strchr(o.source, '/'))) {
+        sng_graph *g = NULL;
+        sng_status gs = sng_graph_load(ctx, o.source, NULL, 0, &g);
+        if (gs) {
+            int rc = sngi_cli_report(err, "data", ctx, gs);
+            sng_ctx_free(ctx);
+            return rc;
+        }
+        const char *src = sngi_cfg_get(g, "data.train.source");
+        if (!src || !*src) src = sngi_cfg_get(g, "data.source");
+        if (!src || !*src) {
+            fprintf(err, "sngraph data: %s names no data source (data.source or "
+                         "data.train.source)\n", g->file);
+            sng_graph_free(g);
+            sng_ctx_free(ctx);
+            return SNG_EXIT_INPUT;
+        }
+        snprintf(srcbuf, sizeof srcbuf, "%s", src);
+        o.source = srcbuf;
+        for (int i = 0; i < g->n_inputs && !o.height; i++) {
+            const sngi_node *n = &g->nodes[g->inputs[i]];
+            if (n->shape.nd == 3)
+                o.channels = n->shape.d[0], o.height = n->shape.d[1], o.width = n->shape.d[2];
+        }
+        sng_graph_free(g);
     }
     sng_dataset *d = NULL;
     sng_status st = sng_dataset_load(ctx, &o, &d);
