@@ -314,6 +314,25 @@ static void test_oneshot_bad_input(void) {
     CU_ASSERT_STRING_EQUAL(sngt_out(), "carol\n");
 }
 
+/* `sngraph data MODEL` describes the model's training source at the model's input size. */
+static void test_data_of_a_model(void) {
+    FILE *mf = fopen(model, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mf);
+    char text[8192], out[8192 + 1100];
+    size_t tl = fread(text, 1, sizeof text - 1, mf);
+    fclose(mf);
+    text[tl] = 0;
+    char *end = strstr(text, "</model>");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+    *end = 0;
+    snprintf(out, sizeof out, "%s<data source='%s'/></model>", text, data_dir);
+    const char *path = sngt_write_file("with_data.xml", out);
+    CU_ASSERT_EQUAL(sngt_cli_fmt("data --json %s", path), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "\"n_classes\": 16"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "\"n_images\": 320"));
+    CU_ASSERT_EQUAL(sngt_cli_fmt("data %s", model), 1); /* no data source named */
+}
+
 static int init(void) { return setup(); }
 
 static CU_TestInfo train_tests[] = {
@@ -322,6 +341,7 @@ static CU_TestInfo train_tests[] = {
     {"test_train_bad_checkpoints", test_train_bad_checkpoints},
     {"test_oneshot_compare_and_gallery_round_trip", test_oneshot_compare_and_gallery_round_trip},
     {"test_oneshot_bad_input", test_oneshot_bad_input},
+    {"test_data_of_a_model", test_data_of_a_model},
     CU_TEST_INFO_NULL,
 };
 
