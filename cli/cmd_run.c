@@ -348,6 +348,7 @@ int sngi_cmd_run(int argc, char **argv, FILE *out, FILE *err) {
         snprintf(dir, sizeof dir, "runs/%s-%s", g->name, stamp);
     }
     long eval_pairs = 1000;
+    if (!st) st = sngi_train_check(ctx, g);
     if (!st) st = sngi_cfg_int(ctx, g, "eval.pairs", 1000, 2, 1L << 30, &eval_pairs);
     run_data rd;
     memset(&rd, 0, sizeof rd);

@@ -256,8 +256,13 @@ static void on_signal(int sig) {
     sngi_stop_requested = 1;
 }
 
-sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
-                          const sngi_train_opts *o) {
+typedef struct train_cfg {
+    long batch, steps, seed, eval_every, ckpt_every, log_every, patience, eval_pairs, episodes,
+        way, shot, eval_batch;
+} train_cfg;
+
+/* Reads every train.* and eval.* setting; an unknown one is an error naming its line. */
+static sng_status read_cfg(sng_ctx *ctx, sng_graph *g, train_cfg *c, sngi_optim *opt) {
     sng_status st;
     long batch, steps, seed, eval_every, ckpt_every, log_every, patience, eval_pairs, episodes,
         way, shot, eval_batch;
@@ -274,11 +279,31 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
         (st = sngi_cfg_int(ctx, g, "eval.shot", 1, 1, 100, &shot)) ||
         (st = sngi_cfg_int(ctx, g, "eval.batch", 64, 1, 1 << 16, &eval_batch)))
         return st;
-    sngi_optim opt;
-    if ((st = sngi_optim_config(ctx, g, &opt))) return st;
-    opt.total_steps = steps;
+    if ((st = sngi_optim_config(ctx, g, opt))) return st;
+    opt->total_steps = steps;
     if ((st = sngi_cfg_check_unused(ctx, g, "train.")) || (st = sngi_cfg_check_unused(ctx, g, "eval.")))
         return st;
+    *c = (train_cfg){batch,      steps,    seed,     eval_every, ckpt_every, log_every,
+                     patience,   eval_pairs, episodes, way,        shot,       eval_batch};
+    return SNG_OK;
+}
+
+sng_status sngi_train_check(sng_ctx *ctx, sng_graph *g) {
+    train_cfg c;
+    sngi_optim opt;
+    return read_cfg(ctx, g, &c, &opt);
+}
+
+sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
+                          const sngi_train_opts *o) {
+    sng_status st;
+    train_cfg c;
+    sngi_optim opt;
+    if ((st = read_cfg(ctx, g, &c, &opt))) return st;
+    long batch = c.batch, steps = c.steps, seed = c.seed, eval_every = c.eval_every,
+         ckpt_every = c.ckpt_every, log_every = c.log_every, patience = c.patience,
+         eval_pairs = c.eval_pairs, episodes = c.episodes, way = c.way, shot = c.shot,
+         eval_batch = c.eval_batch;
     sngi_io io;
     if ((st = sngi_io_get(ctx, g, &io))) return st;
 

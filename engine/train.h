@@ -41,6 +41,9 @@ typedef struct sngi_train_opts {
     FILE *out, *err;
 } sngi_train_opts;
 
+/* Checks the train.* and eval.* settings of g (values in range, none unknown) without running:
+ * lets `sngraph run` report a typo before it spends time loading data. */
+sng_status sngi_train_check(sng_ctx *ctx, sng_graph *g);
 /* Trains g as its <train> settings say, evaluates, writes run_dir/{checkpoint.tar,
  * metrics.jsonl,report.txt,report.svg}. Returns SNG_ERR_INTERRUPTED after a clean stop on
  * SIGINT/SIGTERM (checkpoint written). */
