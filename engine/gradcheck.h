@@ -16,6 +16,7 @@ typedef struct sngi_gradcheck_opts {
     double tol;     /* relative error allowed */
     int json;
     int no_branch_batching;
+    int raw;        /* plain differences: no kink freezing */
 } sngi_gradcheck_opts;
 
 /* Prints one line per tensor; *n_bad = tensors over tolerance. */

@@ -72,6 +72,9 @@ void sng_session_free(sng_session *s) {
     free(s->slab);
     free(s->pval);
     free(s->pgrad);
+    if (s->kinks)
+        for (int i = 0; i < s->g->n_nodes; i++) free(s->kinks[i]);
+    free(s->kinks);
     free(s);
 }
 
@@ -307,6 +310,8 @@ static void run_step(sng_session *s, const sngi_step *st, int n_threads) {
         .n_threads = n_threads,
         .seed = s->o.seed,
         .step = s->step,
+        .kinks = s->kinks && s->kink_mode ? s->kinks[st->node] : NULL,
+        .kink_mode = s->kink_mode,
     };
     double t0 = s->step_time ? omp_get_wtime() : 0;
     for (int z = 0; z < st->n_zero; z++) memset(s->bufs[st->zero[z]].ptr, 0, s->bufs[st->zero[z]].nbytes);
@@ -315,6 +320,23 @@ static void run_step(sng_session *s, const sngi_step *st, int n_threads) {
     else
         nd->op->backward(nd, &x);
     if (s->step_time) s->step_time[st - s->steps] += omp_get_wtime() - t0;
+}
+
+sng_status sngi_session_kinks(sng_session *s, int mode) {
+    const sng_graph *g = s->g;
+    if (mode != SNGI_KINK_OFF && !s->kinks) {
+        if (!(s->kinks = calloc((size_t)g->n_nodes, sizeof *s->kinks)))
+            return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
+        for (int v = 0; v < g->n_nodes; v++) {
+            const sngi_node *nd = &g->nodes[v];
+            if (!s->active[v] || s->unit_of[v] != v || !(nd->op->flags & SNG_OP_KINKS)) continue;
+            int64_t cnt = (int64_t)s->o.batch * s->n_mem[v] * sngi_shape_numel(&nd->shape);
+            if (!(s->kinks[v] = calloc((size_t)cnt, sizeof(int32_t))))
+                return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory for kink freezing");
+        }
+    }
+    s->kink_mode = mode;
+    return SNG_OK;
 }
 
 int sngi_session_profile(sng_session *s) {

@@ -83,6 +83,9 @@ struct sng_session {
     float one;          /* the seed gradient of every loss */
     int64_t step;
     int forward_done;
+
+    int32_t **kinks;    /* per unit leader with SNG_OP_KINKS: its decisions (gradcheck only) */
+    int kink_mode;      /* SNGI_KINK_* */
 };
 
 /* autodiff.c: marks needs_grad/has_bwd/active and checks every op on a gradient path has a
@@ -98,6 +101,12 @@ size_t sngi_plan_offsets(sngi_buf *bufs, int n);
 float *sngi_node_ptr(const sng_session *s, int v, int grad);
 /* Starts accumulating per-step times (sngraph bench --profile). Returns 0 or -1 on OOM. */
 int sngi_session_profile(sng_session *s);
+
+/* Kink freezing for the whole-model gradcheck (see op.h): mode SNGI_KINK_RECORD makes the
+ * following forwards record every branch decision, SNGI_KINK_REPLAY makes them reuse the
+ * recorded ones, SNGI_KINK_OFF stops. Decision buffers are allocated on the first call and
+ * owned by the session. */
+sng_status sngi_session_kinks(sng_session *s, int mode);
 
 /* plan.c: groups tied instances into units (branch batching); called before the plan. */
 sng_status sngi_plan_units(sng_session *s);

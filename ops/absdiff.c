@@ -20,6 +20,12 @@ static void absdiff_forward(const sngi_node *node, const sng_exec *x) {
     int64_t n = (int64_t)x->n * elem_numel(node);
     const float *a = x->in[0], *b = x->in[1];
     float *y = x->out;
+    if (x->kinks) { /* the sign of a - b (0 where equal, as in backward) */
+#pragma omp parallel for if (n > SNG_PAR_MIN)
+        for (int64_t i = 0; i < n; i++)
+            y[i] = (float)sngi_kink(x, i, (a[i] > b[i]) - (a[i] < b[i])) * (a[i] - b[i]);
+        return;
+    }
 #pragma omp parallel for simd if (n > SNG_PAR_MIN)
     for (int64_t i = 0; i < n; i++) y[i] = fabsf(a[i] - b[i]);
 }
@@ -43,7 +49,7 @@ static void absdiff_backward(const sngi_node *node, const sng_exec *x) {
 const sng_op_def sng_op_absdiff = {
     .name = "absdiff",
     .n_inputs = 2,
-    .flags = SNG_OP_BWD_NEEDS_IN,
+    .flags = SNG_OP_BWD_NEEDS_IN | SNG_OP_KINKS,
     .summary = "elementwise absolute difference |a - b| (Siamese L1 layer)",
     .infer = absdiff_infer,
     .forward = absdiff_forward,

@@ -185,6 +185,15 @@ void sngi_act_forward(sngi_act a, float *y, int64_t n) {
     }
 }
 
+void sngi_act_forward_x(sngi_act a, float *y, int64_t n, const sng_exec *x) {
+    if (a != SNGI_ACT_RELU || !x->kinks) {
+        sngi_act_forward(a, y, n);
+        return;
+    }
+#pragma omp parallel for if (n > SNG_PAR_MIN)
+    for (int64_t i = 0; i < n; i++) y[i] = sngi_kink(x, i, y[i] > 0) ? y[i] : 0;
+}
+
 void sngi_act_backward(sngi_act a, const float *y, const float *dy, float *g, int64_t n) {
     switch (a) {
     case SNGI_ACT_NONE:

@@ -313,7 +313,13 @@ static void conv_forward(const sngi_node *node, const sng_exec *x) {
                 }
                 sngi_sgemm(x->n_threads, 0, 0, F, ncols, ck, 1.0f, W, ck, cb, ldb,
                            bias ? 1.0f : 0.0f, yt, (int)p);
-                if (a->act != SNGI_ACT_NONE) {
+                if (x->kinks) {
+#pragma omp parallel for schedule(static) if ((int64_t)F * ncols > SNG_PAR_MIN)
+                    for (int f = 0; f < F; f++)
+                        sngi_act_forward_x(a->act, yt + (int64_t)f * p, ncols, &(sng_exec){
+                            .kinks = x->kinks + (yt + (int64_t)f * p - x->out),
+                            .kink_mode = x->kink_mode});
+                } else if (a->act != SNGI_ACT_NONE) {
 #pragma omp parallel for schedule(static) if ((int64_t)F * ncols > SNG_PAR_MIN)
                     for (int f = 0; f < F; f++) {
                         float *yr = yt + (int64_t)f * p;
@@ -332,7 +338,14 @@ static void conv_forward(const sngi_node *node, const sng_exec *x) {
                 int b = q / F, f = q % F;
                 const float *s = stage + (int64_t)f * ncols + (int64_t)b * p;
                 float *yr = yb + ((int64_t)b * F + f) * p, bv = bias ? bias[f] : 0.0f;
-                for (int64_t j = 0; j < p; j++) yr[j] = act_one(a->act, s[j] + bv);
+                if (x->kinks && a->act == SNGI_ACT_RELU) {
+                    int32_t *k = x->kinks + (yr - x->out);
+                    sng_exec kx = {.kinks = k, .kink_mode = x->kink_mode};
+                    for (int64_t j = 0; j < p; j++)
+                        yr[j] = sngi_kink(&kx, j, s[j] + bv > 0) ? s[j] + bv : 0;
+                } else {
+                    for (int64_t j = 0; j < p; j++) yr[j] = act_one(a->act, s[j] + bv);
+                }
             }
         }
     }
@@ -403,7 +416,7 @@ static void conv_backward(const sngi_node *node, const sng_exec *x) {
 const sng_op_def sng_op_conv2d = {
     .name = "conv2d",
     .n_inputs = 1,
-    .flags = SNG_OP_BWD_NEEDS_IN | SNG_OP_BWD_NEEDS_OUT,
+    .flags = SNG_OP_BWD_NEEDS_IN | SNG_OP_BWD_NEEDS_OUT | SNG_OP_KINKS,
     .attr_size = sizeof(conv_attr),
     .summary = "2-D convolution (im2col + sgemm) with stride, padding, dilation, bias and fused "
                "activation",

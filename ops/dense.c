@@ -56,7 +56,7 @@ static void dense_forward(const sngi_node *node, const sng_exec *x) {
     }
     sngi_sgemm(x->n_threads, 0, 1, n, u, k, 1.0f, x->in[0], k, x->p[0], k,
                a->use_bias ? 1.0f : 0.0f, y, u);
-    sngi_act_forward(a->act, y, (int64_t)n * u);
+    sngi_act_forward_x(a->act, y, (int64_t)n * u, x);
 }
 
 static void dense_backward(const sngi_node *node, const sng_exec *x) {
@@ -79,7 +79,7 @@ static void dense_backward(const sngi_node *node, const sng_exec *x) {
 const sng_op_def sng_op_dense = {
     .name = "dense",
     .n_inputs = 1,
-    .flags = SNG_OP_BWD_NEEDS_IN | SNG_OP_BWD_NEEDS_OUT,
+    .flags = SNG_OP_BWD_NEEDS_IN | SNG_OP_BWD_NEEDS_OUT | SNG_OP_KINKS,
     .attr_size = sizeof(dense_attr),
     .summary = "fully connected layer with optional bias and fused activation",
     .parse = dense_parse,

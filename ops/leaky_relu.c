@@ -27,6 +27,11 @@ static void leaky_relu_forward(const sngi_node *node, const sng_exec *x) {
     int64_t n = (int64_t)x->n * elem_numel(node);
     const float *in = x->in[0];
     float *out = x->out, alpha = a->alpha;
+    if (x->kinks) {
+#pragma omp parallel for if (n > SNG_PAR_MIN)
+        for (int64_t i = 0; i < n; i++) out[i] = sngi_kink(x, i, in[i] > 0) ? in[i] : alpha * in[i];
+        return;
+    }
 #pragma omp parallel for simd if (n > SNG_PAR_MIN)
     for (int64_t i = 0; i < n; i++) out[i] = in[i] > 0 ? in[i] : alpha * in[i];
 }
@@ -44,7 +49,7 @@ static void leaky_relu_backward(const sngi_node *node, const sng_exec *x) {
 const sng_op_def sng_op_leaky_relu = {
     .name = "leaky_relu",
     .n_inputs = 1,
-    .flags = SNG_OP_BWD_NEEDS_OUT,
+    .flags = SNG_OP_BWD_NEEDS_OUT | SNG_OP_KINKS,
     .attr_size = sizeof(leaky_relu_attr),
     .summary = "leaky rectified linear unit: x > 0 ? x : alpha*x (alpha=0.01)",
     .parse = leaky_relu_parse,

@@ -96,6 +96,12 @@ static void maxpool_forward(const sngi_node *node, const sng_exec *x) {
     for (int64_t q = 0; q < planes; q++) {
         const float *xp = x->in[0] + q * hw;
         float *yp = x->out + q * ohw;
+        if (x->kinks) { /* the recorded window choice (kink freezing) */
+            for (int64_t o = 0; o < ohw; o++)
+                yp[o] = xp[sngi_kink(x, q * ohw + o, argmax_at(a, xp, (int)(o / a->Wo),
+                                                              (int)(o % a->Wo)))];
+            continue;
+        }
         if (a->kh == 2 && a->kw == 2 && a->sh == 2 && a->sw == 2 && a->ph == 0 && a->pw == 0 &&
             2 * a->Ho <= a->H && 2 * a->Wo <= a->W) {
             /* the common 2x2/2 case, all windows in range */
@@ -133,7 +139,7 @@ static void maxpool_backward(const sngi_node *node, const sng_exec *x) {
 const sng_op_def sng_op_maxpool2d = {
     .name = "maxpool2d",
     .n_inputs = 1,
-    .flags = SNG_OP_BWD_NEEDS_IN,
+    .flags = SNG_OP_BWD_NEEDS_IN | SNG_OP_KINKS,
     .attr_size = sizeof(pool_attr),
     .summary = "2-D max pooling (kernel, stride, pad, floor/ceil rounding)",
     .parse = pool_parse,

@@ -30,9 +30,18 @@ enum {
     SNG_OP_BWD_NEEDS_OUT = 1u << 3, /* backward reads the output (keeps it alive) */
     SNG_OP_NO_GRAD = 1u << 4,     /* stops gradients (stop_gradient, labels) */
     SNG_OP_ALIAS = 1u << 5,       /* output may share the input's memory (flatten/reshape) */
-    SNG_OP_BATCH_COUPLED = 1u << 6 /* samples of a batch interact (batchnorm): tied branches are
+    SNG_OP_BATCH_COUPLED = 1u << 6, /* samples of a batch interact (batchnorm): tied branches are
                                       not merged into one batch through it */
+    SNG_OP_KINKS = 1u << 7         /* piecewise (ReLU, max, |.|, hinge): takes part in kink
+                                      freezing through sngi_kink() */
 };
+
+/* Kink freezing, for the whole-model gradcheck: a finite difference that crosses a ReLU or
+ * max-pool switch measures an average slope, not the derivative the backward pass computes.
+ * In RECORD mode an op stores each branch decision it takes; in REPLAY mode it takes the
+ * stored decision instead, so the forward becomes the smooth function that agrees with the
+ * model at the recorded point and has the same derivative there. */
+enum { SNGI_KINK_OFF = 0, SNGI_KINK_RECORD, SNGI_KINK_REPLAY };
 
 /* Context handed to parse and infer. */
 typedef struct sng_op_ctx {
@@ -57,7 +66,17 @@ typedef struct sng_exec {
     int n_threads;          /* threads this node may use */
     uint64_t seed;          /* run seed (dropout) */
     int64_t step;           /* training step (dropout) */
+    int32_t *kinks;         /* kink decisions of this node (SNG_OP_KINKS), or NULL when off */
+    int kink_mode;          /* SNGI_KINK_RECORD or SNGI_KINK_REPLAY when kinks is set */
 } sng_exec;
+
+/* Branch decision i of a kinked op: cond itself, recorded, or the recorded one (see above).
+ * i ranges over the node's output elements (x->n times its shape). */
+static inline int sngi_kink(const sng_exec *x, int64_t i, int cond) {
+    if (!x->kinks) return cond;
+    if (x->kink_mode == SNGI_KINK_RECORD) x->kinks[i] = cond;
+    return x->kinks[i];
+}
 
 typedef struct sng_op_def {
     const char *name;    /* XML element name, "conv2d" */
@@ -104,6 +123,8 @@ typedef enum { SNGI_ACT_NONE = 0, SNGI_ACT_RELU, SNGI_ACT_SIGMOID, SNGI_ACT_TANH
 sng_status sngi_attr_act(sng_op_ctx *c, sngi_act *out);
 /* y = act(y) in place over n floats. */
 void sngi_act_forward(sngi_act a, float *y, int64_t n);
+/* The same for the output elements [0, n) of the node run by x, with kink freezing. */
+void sngi_act_forward_x(sngi_act a, float *y, int64_t n, const sng_exec *x);
 /* dy *= act'(.) expressed through the output y, in place into g (g may equal dy). */
 void sngi_act_backward(sngi_act a, const float *y, const float *dy, float *g, int64_t n);
 

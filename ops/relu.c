@@ -15,6 +15,11 @@ static void relu_forward(const sngi_node *node, const sng_exec *x) {
     int64_t n = (int64_t)x->n * sngi_shape_numel(&node->shape);
     const float *in = x->in[0];
     float *out = x->out;
+    if (x->kinks) {
+#pragma omp parallel for if (n > SNG_PAR_MIN)
+        for (int64_t i = 0; i < n; i++) out[i] = sngi_kink(x, i, in[i] > 0) ? in[i] : 0;
+        return;
+    }
 #pragma omp parallel for simd if (n > SNG_PAR_MIN)
     for (int64_t i = 0; i < n; i++) out[i] = in[i] > 0 ? in[i] : 0;
 }
@@ -31,7 +36,7 @@ static void relu_backward(const sngi_node *node, const sng_exec *x) {
 const sng_op_def sng_op_relu = {
     .name = "relu",
     .n_inputs = 1,
-    .flags = SNG_OP_BWD_NEEDS_OUT,
+    .flags = SNG_OP_BWD_NEEDS_OUT | SNG_OP_KINKS,
     .summary = "rectified linear unit",
     .infer = relu_infer,
     .forward = relu_forward,

@@ -55,7 +55,7 @@ static void triplet_forward(const sngi_node *node, const sng_exec *x) {
         double dp, dn;
         triplet_dists(a, x->in[0] + i * d, x->in[1] + i * d, x->in[2] + i * d, d, &dp, &dn);
         double h = dp - dn + a->margin;
-        per[i] = h > 0 ? h : 0.0;
+        per[i] = sngi_kink(x, i, h > 0) ? h : 0.0;
     }
     x->out[0] = n > 0 ? (float)(elem_sum_ordered(per, n) / n) : 0.0f;
 }
@@ -94,7 +94,7 @@ static void triplet_backward(const sngi_node *node, const sng_exec *x) {
 const sng_op_def sng_op_triplet = {
     .name = "triplet",
     .n_inputs = 3,
-    .flags = SNG_OP_LOSS | SNG_OP_BWD_NEEDS_IN,
+    .flags = SNG_OP_LOSS | SNG_OP_BWD_NEEDS_IN | SNG_OP_KINKS,
     .attr_size = sizeof(triplet_attr),
     .summary = "triplet margin loss on anchor, positive, negative (margin=1, squared=true)",
     .parse = triplet_parse,

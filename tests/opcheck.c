@@ -76,6 +76,8 @@ double sngt_run_forward(sngt_run *r) {
 }
 
 void sngt_run_backward(sngt_run *r) { sng_session_backward(r->s); }
+sng_graph *sngt_run_graph(sngt_run *r) { return r->g; }
+sng_session *sngt_run_session(sngt_run *r) { return r->s; }
 
 void sngt_run_free(sngt_run *r) {
     if (!r) return;

@@ -22,6 +22,8 @@
 
 #include <stdint.h>
 
+#include <sngraph/sngraph.h>
+
 typedef struct sngt_run sngt_run;
 
 /* Compiles xml (CU_FAIL and NULL on error; the message is printed), allocates every buffer, fills
@@ -44,6 +46,9 @@ double sngt_run_forward(sngt_run *r);
  * in sngt_run_grad(output) (set them before calling). */
 void sngt_run_backward(sngt_run *r);
 void sngt_run_free(sngt_run *r);
+/* The run's graph and session (owned by the run). */
+sng_graph *sngt_run_graph(sngt_run *r);
+sng_session *sngt_run_session(sngt_run *r);
 
 /* Finite-difference check of d(objective)/d(every non-label input and every trainable
  * parameter), central differences with step eps on float data, accumulated in double. The

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/gradcheck.h"
+#include "engine/optim.h"
 #include "engine/session.h"
 #include "harness.h"
 #include "opcheck.h"
@@ -371,7 +373,127 @@ static void test_exec_unit_consumers_and_shared_state(void) {
     sng_ctx_free(ctx);
 }
 
+/* Every kinked op at once: conv+ReLU, max-pool, leaky ReLU, |a-b|, dense+ReLU, relu, triplet. */
+static const char kinked_xml[] =
+    "<model><input name='a' shape='2,8,8'/><input name='p' shape='2,8,8'/>"
+    "<input name='q' shape='2,8,8'/>"
+    "<subgraph name='enc'><input name='x'/>"
+    "<conv2d name='c1' in='x' filters='4' kernel='3' pad='same' activation='relu'/>"
+    "<maxpool2d name='mp' in='c1' kernel='2' stride='2'/>"
+    "<leaky_relu name='lr' in='mp' alpha='0.1'/>"
+    "<flatten name='f' in='lr'/>"
+    "<dense name='d' in='f' units='6' activation='relu'/>"
+    "<output name='d'/></subgraph>"
+    "<instance name='ea' of='enc' in='a' params='e'/>"
+    "<instance name='ep' of='enc' in='p' params='e'/>"
+    "<instance name='eq' of='enc' in='q' params='e'/>"
+    "<absdiff name='ad' in='ea ep'/><relu name='r' in='ad'/>"
+    "<dense name='h' in='r' units='1'/>"
+    "<triplet name='t' in='ea ep eq' margin='1'/>"
+    "<input name='y' shape='1'/><bce_with_logits name='b' in='h y'/>"
+    "</model>";
+
+/* Kink freezing (gradcheck): recording and replaying at the recorded point change nothing;
+ * replaying after a large step keeps the old decisions, so it differs from the plain forward. */
+static void test_exec_kink_freeze_replays_decisions(void) {
+    sngt_run *r = sngt_run_new(kinked_xml, 3, 5);
+    if (!r) return;
+    sng_session *s = sngt_run_session(r);
+    double l0 = sngt_run_forward(r);
+    CU_ASSERT_EQUAL(sngi_session_kinks(s, SNGI_KINK_RECORD), SNG_OK);
+    double l1 = sngt_run_forward(r);
+    CU_ASSERT_EQUAL(sngi_session_kinks(s, SNGI_KINK_REPLAY), SNG_OK);
+    double l2 = sngt_run_forward(r);
+    CU_ASSERT(l0 == l1 && l1 == l2);
+    float *a = sngt_run_buf(r, "a");
+    int64_t n = sngt_run_numel(r, "a");
+    for (int64_t i = 0; i < n; i++) a[i] += (i % 3 == 0) ? 0.8f : -0.8f;
+    double replayed = sngt_run_forward(r);
+    CU_ASSERT_EQUAL(sngi_session_kinks(s, SNGI_KINK_OFF), SNG_OK);
+    double plain = sngt_run_forward(r);
+    CU_ASSERT(fabs(replayed - plain) > 1e-4 * fabs(plain));
+    sngt_run_free(r);
+}
+
+static int run_gradcheck(const char *xml, double eps, double tol, int raw) {
+    sng_ctx *ctx = sng_ctx_new();
+    sng_graph *g = NULL;
+    int bad = -1;
+    if (sng_graph_load_string(ctx, xml, strlen(xml), "(test)", NULL, &g) == SNG_OK) {
+        sngi_gradcheck_opts o = {.batch = 3, .seed = 9, .threads = 1, .inputs = 1,
+                                 .samples = 0, .eps = eps, .tol = tol, .raw = raw};
+        FILE *devnull = fopen("/dev/null", "w");
+        if (sngi_gradcheck(ctx, g, &o, devnull, &bad)) bad = -1;
+        fclose(devnull);
+    }
+    sng_graph_free(g);
+    sng_ctx_free(ctx);
+    return bad;
+}
+
+/* With decisions frozen the whole-model check is tight on every parameter and input; at a step
+ * large enough to cross many kinks it stays within a few percent (the sigmoid head's curvature
+ * is all that is left) where plain differences are off by up to 180% (seen). */
+static void test_exec_whole_model_gradcheck_frozen(void) {
+    CU_ASSERT_EQUAL(run_gradcheck(kinked_xml, 1e-2, 1e-3, 0), 0);
+    CU_ASSERT_EQUAL(run_gradcheck(kinked_xml, 0.2, 5e-2, 0), 0);
+    CU_ASSERT(run_gradcheck(kinked_xml, 0.2, 5e-2, 1) > 0);
+}
+
+/* The shipped small Siamese (tied, contrastive + BCE head) and triplet models pass the CLI
+ * check at its defaults. */
+static void test_exec_gradcheck_shipped_small_models(void) {
+    CU_ASSERT_EQUAL(sngt_cli("gradcheck --threads 1 siamese_small"), 0);
+    CU_ASSERT_EQUAL(sngt_cli("gradcheck --threads 1 --inputs triplet_small"), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "ok"));
+}
+
+/* Same model, seed, data and thread count: bit-identical losses over 20 SGD steps, with the
+ * tied branches batched and the waves run side by side on 2 threads. */
+static void run_20_steps(double loss[20]) {
+    sng_ctx *ctx = sng_ctx_new();
+    sng_graph *g = NULL;
+    sng_session *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(sng_graph_load_string(ctx, kinked_xml, strlen(kinked_xml), "(test)",
+                                                NULL, &g), SNG_OK);
+    sngi_optim opt = {.kind = SNGI_OPT_SGD, .lr = 0.01, .momentum = 0.9, .total_steps = 20};
+    sng_session_opts so;
+    sng_session_opts_init(&so);
+    so.batch = 4;
+    so.threads = 2;
+    so.seed = 3;
+    so.opt_slots = sngi_optim_slots(&opt);
+    CU_ASSERT_EQUAL_FATAL(sng_session_new(ctx, g, &so, &s), SNG_OK);
+    sngi_rng rng;
+    sngi_rng_seed(&rng, 11);
+    for (int step = 0; step < 20; step++) {
+        for (int i = 0; i < g->n_inputs; i++) {
+            int64_t n;
+            float *x = sng_session_value(s, g->nodes[g->inputs[i]].name, &n);
+            for (int64_t k = 0; k < n; k++) x[k] = sngi_rng_uniform(&rng);
+        }
+        CU_ASSERT_EQUAL(sng_session_forward(s, &loss[step]), SNG_OK);
+        CU_ASSERT_EQUAL(sng_session_backward(s), SNG_OK);
+        sngi_optim_step(&opt, s, step);
+    }
+    sng_session_free(s);
+    sng_graph_free(g);
+    sng_ctx_free(ctx);
+}
+
+static void test_exec_deterministic_20_steps(void) {
+    double a[20], b[20];
+    run_20_steps(a);
+    run_20_steps(b);
+    CU_ASSERT(memcmp(a, b, sizeof a) == 0);
+    CU_ASSERT(a[19] != a[0]); /* it did train */
+}
+
 static CU_TestInfo exec_tests[] = {
+    {"test_exec_deterministic_20_steps", test_exec_deterministic_20_steps},
+    {"test_exec_kink_freeze_replays_decisions", test_exec_kink_freeze_replays_decisions},
+    {"test_exec_whole_model_gradcheck_frozen", test_exec_whole_model_gradcheck_frozen},
+    {"test_exec_gradcheck_shipped_small_models", test_exec_gradcheck_shipped_small_models},
     {"test_exec_unit_consumers_and_shared_state", test_exec_unit_consumers_and_shared_state},
     {"test_exec_feeds_and_outputs", test_exec_feeds_and_outputs},
     {"test_exec_branch_batching_matches_unbatched", test_exec_branch_batching_matches_unbatched},
