@@ -24,7 +24,8 @@ typedef struct common {
     int json, no_resize, top, batch;
     long threads;
     const char *out_path;
-    const char *pos[1024];
+    const char *from;  /* gallery add --from SOURCE */
+    const char **pos;  /* positional arguments, pointing into argv (array: see parse_common) */
     int n_pos;
 } common;
 
@@ -33,6 +34,19 @@ static int parse_common(int argc, char **argv, FILE *out, FILE *err, const char 
     memset(c, 0, sizeof *c);
     c->top = 5;
     c->batch = 64;
+    /* One array for the process, grown to the longest command line seen (commands run one
+     * after another), so no exit path has to free it. */
+    static const char **pos;
+    static int pos_cap;
+    if (argc + 1 > pos_cap) {
+        const char **np = realloc(pos, sizeof *np * (size_t)(argc + 1));
+        if (!np) {
+            fprintf(err, "sngraph %s: out of memory\n", argv[0]);
+            return 2;
+        }
+        pos = np, pos_cap = argc + 1;
+    }
+    c->pos = pos;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *nx = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -44,6 +58,9 @@ static int parse_common(int argc, char **argv, FILE *out, FILE *err, const char 
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
             if (!nx) goto missing;
             c->out_path = nx, i++;
+        } else if (!strcmp(a, "--from")) {
+            if (!nx) goto missing;
+            c->from = nx, i++;
         } else if (!strcmp(a, "--top") || !strcmp(a, "--batch") || !strcmp(a, "--threads")) {
             char *end;
             long v = nx ? strtol(nx, &end, 10) : -1;
@@ -62,7 +79,7 @@ static int parse_common(int argc, char **argv, FILE *out, FILE *err, const char 
         } else if (a[0] == '-' && a[1]) {
             fprintf(err, "sngraph %s: unknown option '%s'\n%s", argv[0], a, help);
             return 2;
-        } else if (c->n_pos < 1024) {
+        } else {
             c->pos[c->n_pos++] = a;
         }
     }
@@ -72,37 +89,22 @@ missing:
     return 2;
 }
 
-/* Reads an image file and converts it to the model's (C,H,W) floats, x/255. With no_resize an
- * image of another size or channel count is an error naming both shapes. */
-static sng_status load_image(sng_ctx *ctx, const sngi_model *m, const char *path, int no_resize,
-                             float *dst) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size > (256 << 20)) {
-        fclose(f);
-        return sngi_fail(ctx, SNG_ERR_IO, "%s: not a regular file of at most 256 MiB", path);
-    }
-    size_t n = (size_t)st.st_size;
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf || fread(buf, 1, n, f) != n) {
-        fclose(f);
-        free(buf);
-        return sngi_fail(ctx, SNG_ERR_IO, "%s: read error", path);
-    }
-    fclose(f);
+/* Decodes an encoded image and converts it to the model's (C,H,W) floats, x/255. `label` names
+ * it in messages (a file, or ARCHIVE:ENTRY). With no_resize an image of another size or channel
+ * count is an error naming both shapes. */
+static sng_status decode_into(sng_ctx *ctx, const sngi_model *m, const char *label,
+                              const uint8_t *buf, size_t n, int no_resize, float *dst) {
     sngi_image img = {0};
     char why[256] = "";
     sng_status s = sngi_decode_image(buf, n, &img, why, sizeof why);
-    free(buf);
-    if (s) return sngi_fail(ctx, s, "%s: cannot decode the image: %s", path, why);
+    if (s) return sngi_fail(ctx, s, "%s: cannot decode the image: %s", label, why);
     int C = m->img_shape.d[0], H = m->img_shape.d[1], W = m->img_shape.d[2];
     if (no_resize && (img.c != C || img.h != H || img.w != W)) {
         free(img.pix);
         return sngi_fail(ctx, SNG_ERR_DATA,
                          "%s: image is %dx%dx%d (CxHxW) but the model takes %dx%dx%d "
                          "(drop --no-resize to convert and resize)",
-                         path, img.c, img.h, img.w, C, H, W);
+                         label, img.c, img.h, img.w, C, H, W);
     }
     uint8_t *planar = malloc((size_t)C * H * W);
     if (!planar) {
@@ -114,7 +116,134 @@ static sng_status load_image(sng_ctx *ctx, const sngi_model *m, const char *path
     if (!s)
         for (size_t i = 0; i < (size_t)C * H * W; i++) dst[i] = planar[i] * (1.0f / 255.0f);
     free(planar);
-    return s ? sngi_fail(ctx, s, "%s: cannot convert the image", path) : SNG_OK;
+    return s ? sngi_fail(ctx, s, "%s: cannot convert the image", label) : SNG_OK;
+}
+
+/* Reads a whole regular file (at most 256 MiB). *buf is owned by the caller (free). */
+static sng_status read_file(sng_ctx *ctx, const char *path, uint8_t **buf, size_t *n) {
+    *buf = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size > (256 << 20)) {
+        fclose(f);
+        return sngi_fail(ctx, SNG_ERR_IO, "%s: not a regular file of at most 256 MiB", path);
+    }
+    *n = (size_t)st.st_size;
+    *buf = malloc(*n ? *n : 1);
+    if (!*buf || fread(*buf, 1, *n, f) != *n) {
+        fclose(f);
+        free(*buf);
+        *buf = NULL;
+        return sngi_fail(ctx, SNG_ERR_IO, "%s: read error", path);
+    }
+    fclose(f);
+    return SNG_OK;
+}
+
+static sng_status load_image(sng_ctx *ctx, const sngi_model *m, const char *path, int no_resize,
+                             float *dst) {
+    uint8_t *buf;
+    size_t n;
+    sng_status s = read_file(ctx, path, &buf, &n);
+    if (!s) s = decode_into(ctx, m, path, buf, n, no_resize, dst);
+    free(buf);
+    return s;
+}
+
+/* ---- image sets: files, directories and archives --------------------------------------------- */
+/* Images gathered from the command line, in order: an image file is one image; a directory or
+ * an archive (any libarchive format) gives each image inside it, in name order, named
+ * SOURCE:ENTRY. Entries that are not images (no PNG/JPEG/PNM signature) are skipped and
+ * counted; an image that does not decode is an error naming the entry. */
+typedef struct img_set {
+    sng_ctx *ctx;
+    const sngi_model *m;
+    int no_resize;
+    const char *src;    /* the source being walked */
+    char **names;       /* owned, each owned */
+    char **stems;       /* entry path without extension (gallery names), owned */
+    float *pix;         /* n * img_numel, owned */
+    int n, cap, skipped;
+} img_set;
+
+static void set_free(img_set *s) {
+    for (int i = 0; i < s->n; i++) free(s->names[i]), free(s->stems[i]);
+    free(s->names);
+    free(s->stems);
+    free(s->pix);
+}
+
+static sng_status set_push(img_set *s, const char *name, const char *stem, const uint8_t *buf,
+                           size_t n) {
+    if (s->n == s->cap) {
+        int cap = s->cap ? 2 * s->cap : 16;
+        char **nn = realloc(s->names, sizeof *nn * (size_t)cap);
+        if (nn) s->names = nn;
+        char **ns = realloc(s->stems, sizeof *ns * (size_t)cap);
+        if (ns) s->stems = ns;
+        float *np = realloc(s->pix, sizeof(float) * (size_t)cap * (size_t)s->m->img_numel);
+        if (np) s->pix = np;
+        if (!nn || !ns || !np) return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
+        s->cap = cap;
+    }
+    sng_status st = decode_into(s->ctx, s->m, name, buf, n, s->no_resize,
+                                s->pix + (size_t)s->n * (size_t)s->m->img_numel);
+    if (st) return st;
+    s->names[s->n] = strdup(name);
+    s->stems[s->n] = strdup(stem);
+    if (!s->names[s->n] || !s->stems[s->n]) {
+        free(s->names[s->n]), free(s->stems[s->n]);
+        return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
+    }
+    s->n++;
+    return SNG_OK;
+}
+
+static sng_status set_entry(void *ud, const char *path, const uint8_t *data, size_t n) {
+    img_set *s = ud;
+    if (!sngi_image_sniff(data, n)) {
+        s->skipped++;
+        return SNG_OK;
+    }
+    char name[4200], stem[4096];
+    snprintf(name, sizeof name, "%s:%s", s->src, path);
+    snprintf(stem, sizeof stem, "%s", path);
+    char *dot = strrchr(stem, '.'), *slash = strrchr(stem, '/');
+    if (dot && (!slash || dot > slash)) *dot = 0;
+    return set_push(s, name, stem, data, n);
+}
+
+static sng_status set_bad(void *ud, const char *path, const char *why, int fatal) {
+    img_set *s = ud;
+    (void)fatal;
+    return sngi_fail(s->ctx, SNG_ERR_DATA, "%s%s%s: %s", s->src, path ? ":" : "", path ? path : "",
+                     why);
+}
+
+static sng_status set_add(img_set *s, const char *src) {
+    struct stat st;
+    sngi_walk_cb cb = {.ud = s, .file = set_entry, .bad = set_bad};
+    char kind[64];
+    s->src = src;
+    if (stat(src, &st) == 0 && S_ISDIR(st.st_mode))
+        return sngi_walk_path(s->ctx, src, &cb, kind, sizeof kind);
+    uint8_t *buf;
+    size_t n;
+    sng_status r = read_file(s->ctx, src, &buf, &n);
+    if (r) return r;
+    if (sngi_image_sniff(buf, n)) {
+        char stem[4096];
+        const char *base = strrchr(src, '/');
+        snprintf(stem, sizeof stem, "%s", base ? base + 1 : src);
+        char *dot = strrchr(stem, '.');
+        if (dot && dot != stem) *dot = 0;
+        r = set_push(s, src, stem, buf, n);
+    } else {
+        r = sngi_walk_memory(s->ctx, src, buf, n, &cb, kind, sizeof kind);
+    }
+    free(buf);
+    return r;
 }
 
 static int finish(FILE *err, const char *cmd, sng_ctx *ctx, sng_status st, sngi_model *m) {
@@ -139,7 +268,7 @@ int sngi_cmd_compare(int argc, char **argv, FILE *out, FILE *err) {
     }
     sng_ctx *ctx = sngi_cli_ctx();
     sngi_model *m = NULL;
-    sng_status st = sngi_model_open(ctx, c.ckpt, 1, (int)c.threads, &m);
+    sng_status st = sngi_model_open(ctx, c.ckpt, 2, 1, (int)c.threads, &m);
     float *img = NULL, *emb = NULL, score = 0;
     if (!st) {
         img = malloc(sizeof(float) * (size_t)(2 * m->img_numel));
@@ -190,9 +319,11 @@ static sng_status write_npy(sng_ctx *ctx, const char *path, const float *v, int 
 
 int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err) {
     static const char help[] =
-        "Usage: sngraph embed --ckpt CHECKPOINT -o OUT.npy [--batch N] [--no-resize] IMAGE...\n"
+        "Usage: sngraph embed --ckpt CHECKPOINT -o OUT.npy [--batch N] [--no-resize] SOURCE...\n"
         "Writes one embedding per image as a float32 NumPy array (N, D) to OUT.npy and the\n"
-        "image names, one per line in the same order, to OUT.npy.txt.\n";
+        "image names, one per line in the same order, to OUT.npy.txt. A SOURCE is an image\n"
+        "file, or a directory or archive (zip, tar, ...) whose images are taken in name order\n"
+        "(named SOURCE:ENTRY; other files are skipped). Default batch 64.\n";
     common c;
     int r = parse_common(argc, argv, out, err, help, &c);
     if (r) return r == 1 ? SNG_EXIT_OK : SNG_EXIT_USAGE;
@@ -202,45 +333,47 @@ int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err) {
     }
     sng_ctx *ctx = sngi_cli_ctx();
     sngi_model *m = NULL;
-    sng_status st = sngi_model_open(ctx, c.ckpt, c.batch, (int)c.threads, &m);
-    float *img = NULL, *emb = NULL;
-    if (!st) {
-        img = malloc(sizeof(float) * (size_t)c.n_pos * (size_t)m->img_numel);
-        emb = malloc(sizeof(float) * (size_t)c.n_pos * (size_t)m->emb_numel);
-        if (!img || !emb) st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-    }
-    for (int i = 0; !st && i < c.n_pos; i++)
-        st = load_image(ctx, m, c.pos[i], c.no_resize, img + (size_t)i * m->img_numel);
+    sng_status st = sngi_model_open(ctx, c.ckpt, c.batch, 1, (int)c.threads, &m);
+    img_set set = {.ctx = ctx, .m = m, .no_resize = c.no_resize};
+    float *emb = NULL;
+    for (int i = 0; !st && i < c.n_pos; i++) st = set_add(&set, c.pos[i]);
+    if (!st && set.n == 0)
+        st = sngi_fail(ctx, SNG_ERR_DATA, "no images found in the given sources");
+    if (!st && !(emb = malloc(sizeof(float) * (size_t)set.n * (size_t)m->emb_numel)))
+        st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (!st) st = sngi_model_embed(m, img, c.n_pos, emb);
+    if (!st) st = sngi_model_embed(m, set.pix, set.n, emb);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (!st) st = write_npy(ctx, c.out_path, emb, c.n_pos, (int)m->emb_numel);
+    if (!st) st = write_npy(ctx, c.out_path, emb, set.n, (int)m->emb_numel);
     if (!st) {
         char idx[4200];
         snprintf(idx, sizeof idx, "%s.txt", c.out_path);
         FILE *f = fopen(idx, "w");
         if (!f) st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", idx, strerror(errno));
-        for (int i = 0; f && i < c.n_pos; i++) fprintf(f, "%s\n", c.pos[i]);
+        for (int i = 0; f && i < set.n; i++) fprintf(f, "%s\n", set.names[i]);
         if (f && fclose(f)) st = sngi_fail(ctx, SNG_ERR_IO, "%s: write failed", idx);
-        double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        double sec = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
         if (!st)
-            fprintf(out, "%d embeddings of %lld floats -> %s (%.1f images/s at batch %d)\n",
-                    c.n_pos, (long long)m->emb_numel, c.out_path, c.n_pos / (s > 0 ? s : 1e-9),
-                    c.batch);
+            fprintf(out, "%d embeddings of %lld floats -> %s (%.1f images/s at batch %d)%s\n",
+                    set.n, (long long)m->emb_numel, c.out_path, set.n / (sec > 0 ? sec : 1e-9),
+                    c.batch, set.skipped ? "; skipped non-image entries" : "");
     }
-    free(img);
+    set_free(&set);
     free(emb);
     return finish(err, "embed", ctx, st, m);
 }
 
 int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
     static const char help[] =
-        "Usage: sngraph gallery add --ckpt CHECKPOINT GALLERY NAME IMAGE\n"
+        "Usage: sngraph gallery add --ckpt CHECKPOINT GALLERY NAME IMAGE [NAME IMAGE]...\n"
+        "       sngraph gallery add --ckpt CHECKPOINT [--batch N] GALLERY --from SOURCE\n"
         "       sngraph gallery remove GALLERY NAME\n"
         "       sngraph gallery list [--json] GALLERY\n"
-        "Enrols an identity from one image (its embedding is cached in GALLERY, created when\n"
-        "missing), removes one, or lists them. Never retrains. The file is replaced atomically.\n";
+        "Enrols identities from one image each (their embeddings are cached in GALLERY, created\n"
+        "when missing), removes one, or lists them. Never retrains. --from enrols every image of\n"
+        "a directory or archive under its entry path without extension (people/alice.png ->\n"
+        "people/alice). The file is replaced atomically, and only when every image enrolled.\n";
     if (argc < 2 || (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         fputs(help, argc < 2 ? err : out);
         return argc < 2 ? SNG_EXIT_USAGE : SNG_EXIT_OK;
@@ -254,12 +387,14 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
     sngi_gallery *gal = NULL;
     sng_status st = SNG_OK;
     if (!strcmp(verb, "add")) {
-        if (!c.ckpt || c.n_pos != 3) {
-            fprintf(err, "sngraph gallery add: need --ckpt GALLERY NAME IMAGE\n");
+        if (!c.ckpt || (c.from ? c.n_pos != 1 : c.n_pos < 3 || c.n_pos % 2 == 0)) {
+            fprintf(err, "sngraph gallery add: need --ckpt GALLERY NAME IMAGE [NAME IMAGE]... or "
+                         "--ckpt GALLERY --from SOURCE\n");
             sng_ctx_free(ctx);
             return SNG_EXIT_USAGE;
         }
-        st = sngi_model_open(ctx, c.ckpt, 1, (int)c.threads, &m);
+        st = sngi_model_open(ctx, c.ckpt, c.from || c.n_pos > 3 ? c.batch : 1, 1, (int)c.threads,
+                             &m);
         if (!st) st = sngi_gallery_load(ctx, c.pos[0], 1, &gal);
         if (!st && gal->n == 0 && gal->dim == 0) {
             gal->fingerprint = m->fingerprint;
@@ -271,18 +406,34 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
                            "(%016llx): embeddings would not be comparable",
                            c.pos[0], (unsigned long long)gal->fingerprint, c.ckpt,
                            (unsigned long long)m->fingerprint);
-        float *img = NULL, *emb = NULL;
-        if (!st) {
-            img = malloc(sizeof(float) * (size_t)m->img_numel);
-            emb = malloc(sizeof(float) * (size_t)m->emb_numel);
-            if (!img || !emb) st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+        /* Every image is decoded and embedded before the gallery changes: any error leaves
+         * the file as it was. */
+        img_set set = {.ctx = ctx, .m = m, .no_resize = c.no_resize};
+        const char **names = NULL;
+        float *emb = NULL;
+        if (!st && c.from) {
+            st = set_add(&set, c.from);
+            if (!st && set.n == 0) st = sngi_fail(ctx, SNG_ERR_DATA, "%s: no images", c.from);
         }
-        if (!st) st = load_image(ctx, m, c.pos[2], c.no_resize, img);
-        if (!st) st = sngi_model_embed(m, img, 1, emb);
-        if (!st) st = sngi_gallery_add(ctx, gal, c.pos[1], emb);
+        for (int i = 1; !st && !c.from && i + 1 < c.n_pos; i += 2) {
+            int before = set.n;
+            st = set_add(&set, c.pos[i + 1]);
+            if (!st && set.n != before + 1)
+                st = sngi_fail(ctx, SNG_ERR_USAGE, "%s: give one image per name (use --from for "
+                                                   "a directory or archive)", c.pos[i + 1]);
+        }
+        if (!st && (!(names = calloc((size_t)set.n, sizeof *names)) ||
+                    !(emb = malloc(sizeof(float) * (size_t)set.n * (size_t)m->emb_numel))))
+            st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+        for (int i = 0; !st && i < set.n; i++) names[i] = c.from ? set.stems[i] : c.pos[1 + 2 * i];
+        if (!st) st = sngi_model_embed(m, set.pix, set.n, emb);
+        for (int i = 0; !st && i < set.n; i++)
+            st = sngi_gallery_add(ctx, gal, names[i], emb + (size_t)i * (size_t)m->emb_numel);
         if (!st) st = sngi_gallery_save(ctx, gal, c.pos[0]);
-        if (!st) fprintf(out, "enrolled '%s' (%d identities)\n", c.pos[1], gal->n);
-        free(img);
+        if (!st && set.n == 1) fprintf(out, "enrolled '%s' (%d identities)\n", names[0], gal->n);
+        else if (!st) fprintf(out, "enrolled %d identities (%d in all)\n", set.n, gal->n);
+        set_free(&set);
+        free(names);
         free(emb);
     } else if (!strcmp(verb, "remove")) {
         if (c.n_pos != 2) {
@@ -338,7 +489,10 @@ int sngi_cmd_identify(int argc, char **argv, FILE *out, FILE *err) {
     sngi_model *m = NULL;
     sngi_gallery *gal = NULL;
     sng_status st = sngi_gallery_load(ctx, c.pos[0], 0, &gal);
-    if (!st) st = sngi_model_open(ctx, c.ckpt, c.batch, (int)c.threads, &m);
+    /* One image through the branch, then the head over the gallery in batches of up to 1024. */
+    if (!st)
+        st = sngi_model_open(ctx, c.ckpt, 1, gal->n < 1024 ? (gal->n > 0 ? gal->n : 1) : 1024,
+                             (int)c.threads, &m);
     if (!st && (gal->fingerprint != m->fingerprint || gal->dim != m->emb_numel))
         st = sngi_fail(ctx, SNG_ERR_DATA,
                        "%s was made with another checkpoint (fingerprint %016llx), not %s "

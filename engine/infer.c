@@ -60,7 +60,7 @@ static sng_status find_embeddings(sng_ctx *ctx, sngi_model *m, const sngi_io *io
     return SNG_OK;
 }
 
-sng_status sngi_model_open(sng_ctx *ctx, const char *ckpt, int batch, int threads,
+sng_status sngi_model_open(sng_ctx *ctx, const char *ckpt, int batch, int head_batch, int threads,
                            sngi_model **out) {
     *out = NULL;
     sngi_ckpt *c;
@@ -73,6 +73,7 @@ sng_status sngi_model_open(sng_ctx *ctx, const char *ckpt, int batch, int thread
     }
     m->ctx = ctx;
     m->batch = batch;
+    m->head_batch = head_batch > 0 ? head_batch : batch;
     m->ckpt_path = strdup(ckpt);
     size_t len;
     const char *xml = sngi_ckpt_entry(c, "model.xml", &len);
@@ -100,6 +101,7 @@ sng_status sngi_model_open(sng_ctx *ctx, const char *ckpt, int batch, int thread
         const char *hf[] = {m->g->nodes[m->emb_a].name, m->g->nodes[m->emb_b].name, NULL};
         o.outputs = ho;
         o.feeds = hf;
+        o.batch = m->head_batch;
         if ((st = sng_session_new(ctx, m->g, &o, &m->head))) goto fail;
         if ((st = sngi_ckpt_load_params(ctx, c, ckpt, m->head, 0))) goto fail;
     }
@@ -151,8 +153,8 @@ sng_status sngi_model_score(sngi_model *m, const float *ea, const float *eb, int
     }
     float *xa = sngi_node_ptr(m->head, m->emb_a, 0), *xb = sngi_node_ptr(m->head, m->emb_b, 0);
     const float *y = sngi_node_ptr(m->head, m->score, 0);
-    for (int off = 0; off < n; off += m->batch) {
-        int k = n - off < m->batch ? n - off : m->batch;
+    for (int off = 0; off < n; off += m->head_batch) {
+        int k = n - off < m->head_batch ? n - off : m->head_batch;
         memcpy(xa, ea + (size_t)off * E, sizeof(float) * (size_t)(k * E));
         for (int i = 0; i < k; i++)
             memcpy(xb + (size_t)i * E, eb_shared ? eb : eb + (size_t)(off + i) * E,

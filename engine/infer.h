@@ -19,13 +19,16 @@ typedef struct sngi_model {
     double threshold;      /* calibrated: score >= threshold means "same" */
     uint64_t fingerprint;  /* FNV-1a of the parameters: identifies the checkpoint */
     sng_session *branch;   /* batch `batch`: img_a -> emb_a */
-    sng_session *head;     /* batch `batch`: emb_a, emb_b fed -> score */
-    int batch;
+    sng_session *head;     /* batch `head_batch`: emb_a, emb_b fed -> score */
+    int batch, head_batch;
     char *ckpt_path;
 } sngi_model;
 
-/* Loads a checkpoint and builds the branch and head sessions at the given batch. */
-sng_status sngi_model_open(sng_ctx *ctx, const char *ckpt, int batch, int threads,
+/* Loads a checkpoint and builds the branch session at `batch` images and the head session at
+ * `head_batch` pairs (0: the same). A pass always runs a whole batch, so size them to the work:
+ * identify embeds one image and then scores the whole gallery. *out is owned by the caller
+ * (sngi_model_close). */
+sng_status sngi_model_open(sng_ctx *ctx, const char *ckpt, int batch, int head_batch, int threads,
                            sngi_model **out);
 void sngi_model_close(sngi_model *m);
 /* Embeds n images (n * img_numel floats) into emb (n * emb_numel). */

@@ -5,6 +5,8 @@
  * 12 classes and must separate pairs of unseen ones well above chance; the checkpoint then
  * drives compare, embed, the gallery and identify. Also checkpoint and gallery failure modes.
  */
+#include <archive.h>
+#include <archive_entry.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
@@ -251,6 +253,85 @@ static void test_oneshot_compare_and_gallery_round_trip(void) {
     (void)s_same;
 }
 
+/* Writes a tar of (name, bytes, length) entries; n entries. */
+static void write_tar(const char *path, const char *const *names, const void *const *data,
+                      const size_t *len, int n) {
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    CU_ASSERT_EQUAL_FATAL(archive_write_open_filename(a, path), ARCHIVE_OK);
+    for (int i = 0; i < n; i++) {
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, names[i]);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, (la_int64_t)len[i]);
+        archive_write_header(a, e);
+        archive_write_data(a, data[i], len[i]);
+        archive_entry_free(e);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+}
+
+static size_t slurp(const char *path, char *buf, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+/* embed and gallery add take directories and archives; a bulk enrolment is all or nothing. */
+static void test_oneshot_sources_and_bulk_enrol(void) {
+    char dir[1300], npy[1300], idx[1400], tar[1300], bad[1300], gal[1300], a[1300], c[1300];
+    snprintf(dir, sizeof dir, "%s/c05", data_dir);
+    snprintf(npy, sizeof npy, "%s/dir.npy", sngt_tmpdir());
+    snprintf(idx, sizeof idx, "%s.txt", npy);
+    snprintf(a, sizeof a, "%s/c10/00.pgm", data_dir);
+    snprintf(c, sizeof c, "%s/c05/00.pgm", data_dir);
+    /* A directory: its 20 images in name order. */
+    CU_ASSERT_EQUAL(run_cli("embed --ckpt %s --batch 8 -o %s %s", ckpt, npy, dir), 0);
+    struct stat st;
+    CU_ASSERT_EQUAL(stat(npy, &st), 0);
+    CU_ASSERT_EQUAL(st.st_size, 128 + 20 * 32 * 4);
+    char text[8192] = "";
+    slurp(idx, text, sizeof text - 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "c05:00.pgm\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "c05:19.pgm\n"));
+    /* An archive with two images and a text file (skipped), enrolled by entry name. */
+    static char img_a[2048], img_c[2048];
+    size_t la = slurp(a, img_a, sizeof img_a), lc = slurp(c, img_c, sizeof img_c);
+    snprintf(tar, sizeof tar, "%s/staff.tar", sngt_tmpdir());
+    const char *names[] = {"people/ann.pgm", "people/ben.pgm", "README.txt"};
+    const void *data[] = {img_a, img_c, "staff photos\n"};
+    size_t len[] = {la, lc, 13};
+    write_tar(tar, names, data, len, 3);
+    snprintf(gal, sizeof gal, "%s/staff.gal", sngt_tmpdir());
+    CU_ASSERT_EQUAL(run_cli("gallery add --ckpt %s %s --from %s", ckpt, gal, tar), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "enrolled 2 identities"));
+    CU_ASSERT_EQUAL(run_cli("gallery list %s", gal), 0);
+    CU_ASSERT_STRING_EQUAL(sngt_out(), "people/ann\npeople/ben\n");
+    CU_ASSERT_EQUAL(run_cli("identify --ckpt %s --json %s %s", ckpt, gal, a), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "\"top\":[{\"name\":\"people/ann\""));
+    /* Name/image pairs; a name collision anywhere leaves the gallery as it was. */
+    CU_ASSERT_EQUAL(run_cli("gallery add --ckpt %s %s cat %s dan %s", ckpt, gal, a, c), 0);
+    CU_ASSERT_EQUAL(sngt_cli_fmt("gallery add --ckpt %s %s eve %s eve %s", ckpt, gal, a, c), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "already enrolled"));
+    CU_ASSERT_EQUAL(run_cli("gallery list %s", gal), 0);
+    CU_ASSERT_STRING_EQUAL(sngt_out(), "people/ann\npeople/ben\ncat\ndan\n");
+    /* A corrupt image inside an archive is named by archive and entry. */
+    snprintf(bad, sizeof bad, "%s/bad.tar", sngt_tmpdir());
+    const char *bnames[] = {"x/ok.pgm", "x/broken.png"};
+    const void *bdata[] = {img_a, "\x89PNG\r\n\x1a\ngarbage"};
+    size_t blen[] = {la, 15};
+    write_tar(bad, bnames, bdata, blen, 2);
+    CU_ASSERT_EQUAL(sngt_cli_fmt("embed --ckpt %s -o %s %s", ckpt, npy, bad), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "bad.tar:x/broken.png"));
+    CU_ASSERT_EQUAL(sngt_cli_fmt("gallery add --ckpt %s %s --from %s", ckpt, gal, bad), 1);
+    CU_ASSERT_EQUAL(run_cli("gallery list %s", gal), 0);
+    CU_ASSERT_STRING_EQUAL(sngt_out(), "people/ann\npeople/ben\ncat\ndan\n");
+}
+
 static void test_oneshot_bad_input(void) {
     char gal[1300], junk[1300], a[1300];
     snprintf(gal, sizeof gal, "%s/bad.gal", sngt_tmpdir());
@@ -340,6 +421,7 @@ static CU_TestInfo train_tests[] = {
     {"test_train_resume_is_exact", test_train_resume_is_exact},
     {"test_train_bad_checkpoints", test_train_bad_checkpoints},
     {"test_oneshot_compare_and_gallery_round_trip", test_oneshot_compare_and_gallery_round_trip},
+    {"test_oneshot_sources_and_bulk_enrol", test_oneshot_sources_and_bulk_enrol},
     {"test_oneshot_bad_input", test_oneshot_bad_input},
     {"test_data_of_a_model", test_data_of_a_model},
     CU_TEST_INFO_NULL,
