@@ -203,6 +203,13 @@ fail:
     if (a) archive_write_free(a);
     if (fd >= 0) close(fd);
     unlink(tmp);
+    {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", sng_ctx_errmsg(ctx));
+        st = sngi_fail(ctx, st, "cannot write checkpoint %s (%s); the previous checkpoint is "
+                                "unchanged",
+                       path, why);
+    }
     return st;
 }
 

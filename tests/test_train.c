@@ -101,6 +101,14 @@ static double json_num(const char *text, const char *key) {
     return p ? strtod(p + strlen(pat), NULL) : NAN;
 }
 
+static size_t slurp(const char *path, char *buf, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
 /* Validate on c03,c12, test on c05,c10 (unseen), train on the other 12. */
 #define TRAIN_SETTINGS \
     "--set data.source=%s --set data.val.classes=c03,c12 --set data.test.classes=c05,c10 " \
@@ -207,6 +215,56 @@ static void test_train_bad_checkpoints(void) {
     free(xml);
 }
 
+/* A full disk while a checkpoint is written (RLIMIT_FSIZE with SIGXFSZ ignored: writes fail
+ * with EFBIG): a clear message, exit 1, and the previous checkpoint byte for byte as it was. */
+static void test_train_full_disk_keeps_checkpoint(void) {
+    const char *bin = getenv("SNG_BIN");
+    if (!bin) {
+        sngt_skip("SNG_BIN not set: the full-disk test needs the sngraph program");
+        return;
+    }
+    char dir[1300], path[1400];
+    snprintf(dir, sizeof dir, "%s/rfull", sngt_tmpdir());
+    snprintf(path, sizeof path, "%s/checkpoint.tar", dir);
+    CU_ASSERT_EQUAL_FATAL(run_cli("run %s " TRAIN_SETTINGS " --set train.steps=10 --set "
+                                  "eval.episodes=0 --run-dir %s",
+                                  model, data_dir, dir), 0);
+    static char before[1 << 20], after[1 << 20];
+    size_t nb = slurp(path, before, sizeof before);
+    CU_ASSERT_FATAL(nb > 65536);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "exec '%s' run %s " TRAIN_SETTINGS " --set train.steps=20 --set "
+             "eval.episodes=0 --resume %s", bin, model, data_dir, dir);
+    int fds[2];
+    CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {65536, 65536}; /* above the metrics log, below the checkpoint */
+        setrlimit(RLIMIT_FSIZE, &rl);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(99);
+    }
+    close(fds[1]);
+    char msg[4096] = "";
+    size_t k = 0;
+    ssize_t got;
+    while (k < sizeof msg - 1 && (got = read(fds[0], msg + k, sizeof msg - 1 - k)) > 0) k += (size_t)got;
+    msg[k] = 0;
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    if (!strstr(msg, "cannot write checkpoint")) fprintf(stderr, "\n  got: %s\n", msg);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "cannot write checkpoint"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "previous checkpoint is unchanged"));
+    size_t na = slurp(path, after, sizeof after);
+    CU_ASSERT(na == nb && memcmp(before, after, nb) == 0);
+    CU_ASSERT_EQUAL(run_cli("ckpt info %s", path), 0);
+}
+
 /* ---- one-shot use ------------------------------------------------------------------------- */
 static void test_oneshot_compare_and_gallery_round_trip(void) {
     char gal[1300], a[1300], b[1300], c[1300];
@@ -271,14 +329,6 @@ static void write_tar(const char *path, const char *const *names, const void *co
     }
     archive_write_close(a);
     archive_write_free(a);
-}
-
-static size_t slurp(const char *path, char *buf, size_t cap) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    size_t n = fread(buf, 1, cap, f);
-    fclose(f);
-    return n;
 }
 
 /* embed and gallery add take directories and archives; a bulk enrolment is all or nothing. */
@@ -420,6 +470,7 @@ static CU_TestInfo train_tests[] = {
     {"test_train_learns_unseen_classes", test_train_learns_unseen_classes},
     {"test_train_resume_is_exact", test_train_resume_is_exact},
     {"test_train_bad_checkpoints", test_train_bad_checkpoints},
+    {"test_train_full_disk_keeps_checkpoint", test_train_full_disk_keeps_checkpoint},
     {"test_oneshot_compare_and_gallery_round_trip", test_oneshot_compare_and_gallery_round_trip},
     {"test_oneshot_sources_and_bulk_enrol", test_oneshot_sources_and_bulk_enrol},
     {"test_oneshot_bad_input", test_oneshot_bad_input},
