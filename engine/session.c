@@ -98,12 +98,10 @@ static sng_status alloc_slab(sng_session *s) {
                          s->slab_floats * 4);
     memset(s->slab, 0, s->slab_floats * 4);
     size_t ov = 0, og = nv;
-    sngi_rng rng;
-    sngi_rng_seed(&rng, s->o.seed);
     for (int i = 0; i < g->n_params; i++) {
         size_t k = (size_t)sngi_shape_numel(&g->params[i].shape);
         s->pval[i] = s->slab + ov;
-        sngi_param_init(&g->params[i], s->pval[i], &rng);
+        sngi_param_init(&g->params[i], s->pval[i], s->o.seed);
         ov += (k + 15) / 16 * 16;
         if (s->o.training && g->params[i].trainable) {
             s->pgrad[i] = s->slab + og;

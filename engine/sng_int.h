@@ -228,7 +228,7 @@ float sngi_rng_normal(sngi_rng *r);               /* N(0,1) */
 float sngi_hash_uniform(uint64_t seed, uint64_t a, uint64_t b);
 
 /* Fills a parameter tensor according to its initialiser. */
-void sngi_param_init(const sngi_param *p, float *data, sngi_rng *rng);
+void sngi_param_init(const sngi_param *p, float *data, uint64_t seed);
 
 /* Output helpers (summary.c). */
 void sngi_json_str(FILE *f, const char *s);
