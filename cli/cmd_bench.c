@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "engine/dist.h"
 #include "engine/optim.h"
 #include "engine/session.h"
 
@@ -46,6 +47,66 @@ static double sgemm_peak(int threads, int n) {
     return best;
 }
 
+/* `bench --mpi`: training steps with the gradient all-reduce of `sngraph run`, timed apart.
+ * Every rank runs it (collectives need all); rank 0 prints. */
+static int bench_mpi(sng_ctx *ctx, sng_graph *g, sng_session *s, const sngi_optim *opt,
+                     long steps, long batch, int json, FILE *out, FILE *err) {
+    int P = sngi_dist_size(), root = sngi_dist_rank() == 0;
+    double *t = calloc((size_t)steps + 1, sizeof(double));
+    double *ta = calloc((size_t)steps + 1, sizeof(double));
+    sngi_dist_stats ds;
+    memset(&ds, 0, sizeof ds);
+    sng_status st = t && ta ? SNG_OK : sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    double loss = 0;
+    for (long i = -1; i < steps && !st; i++) { /* step -1 warms up */
+        double t0 = now();
+        if (!(st = sng_session_forward(s, &loss))) st = sng_session_backward(s);
+        st = sngi_dist_agree(ctx, st, NULL);
+        double t1 = now();
+        if (!st) st = sngi_dist_grad_mean(ctx, s, &ds);
+        double t2 = now();
+        if (!st) sngi_optim_step(opt, s, i + 1);
+        if (i >= 0) t[i] = now() - t0, ta[i] = t2 - t1;
+    }
+    /* The slowest rank sets the pace: report the mean over ranks of each rank's median. */
+    double med[2] = {0, 0};
+    if (!st) {
+        qsort(t, (size_t)steps, sizeof(double), cmp_d);
+        qsort(ta, (size_t)steps, sizeof(double), cmp_d);
+        med[0] = t[steps / 2], med[1] = ta[steps / 2];
+        st = sngi_dist_mean(ctx, med, 2);
+    }
+    int rc = SNG_EXIT_OK;
+    if (st) {
+        rc = root ? sngi_cli_report(err, "bench", ctx, st) : sngi_cli_exit(st);
+    } else if (root) {
+        double pps = (double)P * batch / med[0], share = med[1] / med[0];
+        if (json)
+            fprintf(out, "{\"model\":\"%s\",\"mode\":\"mpi\",\"ranks\":%d,\"local_ranks\":%d,"
+                         "\"threads_per_rank\":%d,\"batch_per_rank\":%ld,\"global_batch\":%ld,"
+                         "\"steps\":%ld,\"median_step_s\":%.6f,\"median_allreduce_s\":%.6f,"
+                         "\"allreduce_share\":%.4f,\"pairs_per_s\":%.4f,"
+                         "\"allreduce_bytes_per_step\":%.0f,\"loss\":%.6g}\n",
+                    g->name, P, sngi_dist_local_size(), s->n_threads, batch, batch * P, steps,
+                    med[0], med[1], share, pps, ds.bytes_per_step, loss);
+        else {
+            fprintf(out, "sngraph bench --mpi %s: %d rank%s (%d on this node) x %d threads, batch "
+                         "%ld per rank = %ld per step\n",
+                    g->name, P, P > 1 ? "s" : "", sngi_dist_local_size(), s->n_threads, batch,
+                    batch * P);
+            fprintf(out, "  median step      %.4f s, of which gradient all-reduce %.4f s "
+                         "(%.1f%%)\n",
+                    med[0], med[1], 100 * share);
+            fprintf(out, "  throughput       %.2f pairs/s over all ranks\n", pps);
+            fprintf(out, "  all-reduced      %.0f bytes of gradients per step\n",
+                    ds.bytes_per_step);
+        }
+    }
+    free(t);
+    free(ta);
+    return rc;
+}
+
 int sngi_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
     static const char help[] =
         "Usage: sngraph bench [--train|--infer] [--batch N] [--threads T] [--steps S]\n"
@@ -55,8 +116,12 @@ int sngi_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
         "pairs/s, achieved GFLOP/s (from the model's FLOP count; a training step counts 3x the\n"
         "forward), its share of BLIS sgemm measured in the same process on the same threads,\n"
         "start-up time to the first forward, peak RSS, arena bytes and, with --profile, the time\n"
-        "per op and pass.\n";
-    int training = 1, json = 0, profile = 0, no_bb = 0;
+        "per op and pass.\n"
+        "--mpi (under mpirun -np P, built with --with-mpi): every rank runs training steps at\n"
+        "batch N and averages gradients as `sngraph run` does; rank 0 prints the step time, the\n"
+        "all-reduce time, pairs/s over all ranks and the bytes all-reduced per step\n"
+        "(bench/mpi_scaling.sh compares P = 1 and 2).\n";
+    int training = 1, json = 0, profile = 0, no_bb = 0, mpi = 0;
     long batch = 32, threads = 0, steps = 5;
     const char *model = NULL;
     sng_setting set[32];
@@ -87,6 +152,8 @@ int sngi_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
             profile = 1;
         } else if (!strcmp(a, "--no-branch-batching")) {
             no_bb = 1;
+        } else if (!strcmp(a, "--mpi")) {
+            mpi = 1;
         } else if (!strcmp(a, "--set")) {
             if (sngi_cli_take_set(argc, argv, &i, set, &n_set, 32, err)) return SNG_EXIT_USAGE;
         } else if (a[0] == '-') {
@@ -106,6 +173,16 @@ int sngi_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
     sng_ctx *ctx = sngi_cli_ctx();
     sng_graph *g = NULL;
     sng_session *s = NULL;
+    if (mpi) {
+        sng_status ds = sngi_dist_init(ctx, NULL);
+        if (ds) {
+            int rc = sngi_cli_report(err, "bench", ctx, ds);
+            sng_ctx_free(ctx);
+            return rc;
+        }
+        training = 1;
+        threads = sngi_dist_threads((int)threads);
+    }
     sng_status st = sng_graph_load(ctx, model, set, n_set, &g);
     sngi_optim opt;
     memset(&opt, 0, sizeof opt);
@@ -136,6 +213,14 @@ int sngi_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
         float *x = sng_session_value(s, n->name, &cnt);
         int label = sngi_shape_numel(&n->shape) == 1;
         for (int64_t k = 0; x && k < cnt; k++) x[k] = label ? (float)(k % 2) : sngi_rng_uniform(&rng);
+    }
+    if (mpi) {
+        int rc = bench_mpi(ctx, g, s, &opt, steps, batch, json, out, err);
+        sng_session_free(s);
+        sng_graph_free(g);
+        sngi_dist_finalize();
+        sng_ctx_free(ctx);
+        return rc;
     }
     double *t = calloc((size_t)steps + 1, sizeof(double)), startup = 0, loss = 0;
     for (long i = -1; i < steps && !st; i++) {

@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "engine/ckpt.h"
+#include "engine/dist.h"
 #include "engine/train.h"
 #include "loaders/loader.h"
 
@@ -36,6 +37,7 @@ typedef struct run_data {
     sng_sampler *epi_s[3];   /* episodes over val/test (created on demand) */
     int epi_way, epi_shot;
     sng_loader *loader;
+    int shard, n_shards;     /* data parallel: this rank takes slice `shard` of n_shards */
     uint64_t seed;
     int64_t img_numel;
     float *tmp_label;
@@ -71,9 +73,21 @@ static sng_status feed_train(void *user, float *const *inputs, int batch, int64_
     } else {
         for (int i = 0; i < 3; i++) bufs[i] = inputs[i];
     }
-    sng_loader_next(r->loader, bufs);
+    if (r->n_shards > 1) {
+        /* The loader draws the global batch of n_shards * batch samples, exactly what one
+         * process with that batch would draw (a batch is a function of seed, step and size);
+         * this rank keeps samples [shard * batch, (shard + 1) * batch). */
+        const float *const *all;
+        sng_loader_borrow(r->loader, &all);
+        for (int i = 0; i < sng_sampler_n_bufs(r->train_s); i++) {
+            size_t per = (size_t)sng_sampler_buf_len(r->train_s, 1, i);
+            memcpy(bufs[i], all[i] + (size_t)r->shard * (size_t)batch * per,
+                   sizeof(float) * (size_t)batch * per);
+        }
+    } else {
+        sng_loader_next(r->loader, bufs);
+    }
     *wait += sng_loader_wait_seconds(r->loader) - w0;
-    (void)batch;
     return SNG_OK;
 }
 
@@ -275,6 +289,7 @@ static void make_feed(run_data *r, sngi_feed *f, int64_t eval_pairs) {
     f->train_batch = feed_train;
     f->pairs = feed_pairs;
     f->episode = feed_episode;
+    f->n_train_images = r->sub[0] ? sng_subset_total_images(r->sub[0]) : 0;
     for (int i = 1; i < 3; i++) {
         f->has_split[i] = r->eval_s[i] != NULL;
         f->n_pairs[i] = r->eval_s[i] ? eval_pairs : 0;
@@ -296,7 +311,10 @@ int sngi_cmd_run(int argc, char **argv, FILE *out, FILE *err) {
         "and report.svg. Ctrl-C or SIGTERM writes a checkpoint and exits 0; --resume continues\n"
         "from a run directory exactly where it stopped. Settings: train.batch, train.steps,\n"
         "train.lr, train.optimizer (sgd|adam|adamw), train.schedule (constant|step|cosine), ...,\n"
-        "data.source (or data.train/val/test.source), data.*.classes; see sngraph(1).\n";
+        "data.source (or data.train/val/test.source), data.*.classes; see sngraph(1).\n"
+        "Under `mpirun -np P` (built with --with-mpi) the P ranks train one model on P x\n"
+        "train.batch pairs per step; threads per rank default to the node's cores / its ranks.\n"
+        "See doc/mpi.md.\n";
     sng_setting set[MAX_SET];
     int n_set = 0, quiet = 0;
     long threads = 0;
@@ -339,12 +357,21 @@ int sngi_cmd_run(int argc, char **argv, FILE *out, FILE *err) {
     } else if (run_dir) {
         snprintf(dir, sizeof dir, "%s", run_dir);
     }
-    sng_status st = sng_graph_load(ctx, model, set, n_set, &g);
+    /* Under mpirun every rank runs this; rank 0 alone writes and reports (engine/dist.h). */
+    sng_status st = sngi_dist_init(ctx, &sngi_stop_requested);
+    if (st) {
+        int rc = sngi_cli_report(err, "run", ctx, st);
+        sng_ctx_free(ctx);
+        return rc;
+    }
+    int root = sngi_dist_rank() == 0, P = sngi_dist_size();
+    if (!root) quiet = 1;
+    st = sng_graph_load(ctx, model, set, n_set, &g);
     if (!st && !resume && !run_dir) {
         char stamp[32];
         time_t t = time(NULL);
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&t));
-        mkdir("runs", 0755);
+        if (root) mkdir("runs", 0755);
         snprintf(dir, sizeof dir, "runs/%s-%s", g->name, stamp);
     }
     long eval_pairs = 1000;
@@ -356,21 +383,36 @@ int sngi_cmd_run(int argc, char **argv, FILE *out, FILE *err) {
     if (!st) {
         long batch;
         st = sngi_cfg_int(ctx, g, "train.batch", 32, 1, 1 << 16, &batch);
-        if (!st) st = sng_loader_new(ctx, rd.train_s, (int)batch, rd.seed, 2, &rd.loader);
+        rd.shard = sngi_dist_rank();
+        rd.n_shards = P;
+        if (!st && batch * P > (1L << 20))
+            st = sngi_fail(ctx, SNG_ERR_USAGE, "%d ranks x train.batch=%ld is too large a global "
+                                               "batch", P, batch);
+        if (!st)
+            st = sng_loader_new(ctx, rd.train_s, (int)(batch * P), rd.seed, 2, &rd.loader);
     }
     if (!st) st = sngi_cfg_check_unused(ctx, g, "data.");
     if (!st) {
         sngi_feed feed;
         make_feed(&rd, &feed, eval_pairs);
-        sngi_train_opts to = {dir, resume ? ckpt : NULL, (int)threads, quiet, 0, out, err};
+        sngi_train_opts to = {dir, resume ? ckpt : NULL, sngi_dist_threads((int)threads), quiet,
+                              0, out, err};
         if (!quiet) fprintf(err, "sngraph run: %s -> %s\n", g->name, dir);
         st = sngi_train_run(ctx, g, &feed, &to);
         if (!quiet && rd.loader)
             fprintf(err, "sngraph run: data loading waited %.1f s (producer busy %.1f s)\n",
                     sng_loader_wait_seconds(rd.loader), sng_loader_fill_seconds(rd.loader));
+    } else {
+        /* A rank that fails before training (e.g. its host lacks the data) still meets the
+         * others' first agreement, so they stop too and rank 0 reports it. */
+        st = sngi_dist_agree(ctx, st, NULL);
     }
     run_data_free(&rd);
-    int rc = st == SNG_ERR_INTERRUPTED ? SNG_EXIT_OK : st ? sngi_cli_report(err, "run", ctx, st) : 0;
+    int rc = st == SNG_ERR_INTERRUPTED ? SNG_EXIT_OK
+             : !st                     ? SNG_EXIT_OK
+             : root                    ? sngi_cli_report(err, "run", ctx, st)
+                                       : sngi_cli_exit(st);
+    sngi_dist_finalize();
     sng_graph_free(g);
     sng_ctx_free(ctx);
     return rc;

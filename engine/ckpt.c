@@ -311,6 +311,15 @@ double sngi_ckpt_num(const sngi_ckpt *c, const char *key, double def) {
     return p ? strtod(p + strlen(pat), NULL) : def;
 }
 
+int sngi_npy_shape_is(const int *dims, int nd, const sngi_shape *want, char *got, size_t n) {
+    int ok = nd == want->nd;
+    for (int k = 0; ok && k < nd; k++) ok = dims[k] == want->d[k];
+    size_t l = (size_t)snprintf(got, n, "(");
+    for (int k = 0; k < nd && l < n; k++) l += (size_t)snprintf(got + l, n - l, k ? ",%d" : "%d", dims[k]);
+    if (l < n) snprintf(got + l, n - l, ")");
+    return ok;
+}
+
 sng_status sngi_ckpt_load_params(sng_ctx *ctx, const sngi_ckpt *c, const char *path,
                                  sng_session *s, int with_optim) {
     const sng_graph *g = s->g;
@@ -330,21 +339,11 @@ sng_status sngi_ckpt_load_params(sng_ctx *ctx, const sngi_ckpt *c, const char *p
         snprintf(what, sizeof what, "%s: %s", path, name);
         sng_status st = sngi_npy_parse(ctx, what, d, len, dims, &nd, &v);
         if (st) return st;
-        sngi_shape sh = {0};
-        int ok = nd == p->shape.nd;
-        for (int k = 0; ok && k < nd; k++) ok = dims[k] == p->shape.d[k];
-        if (!ok) {
-            char a[64], b[64] = "(";
-            for (int k = 0; k < nd; k++) {
-                size_t bl = strlen(b);
-                snprintf(b + bl, sizeof b - bl, k ? ",%d" : "%d", dims[k]);
-            }
-            strncat(b, ")", sizeof b - strlen(b) - 1);
-            (void)sh;
+        char b[64], w[64];
+        if (!sngi_npy_shape_is(dims, nd, &p->shape, b, sizeof b))
             return sngi_fail(ctx, SNG_ERR_DATA,
                              "%s: parameter '%s' has shape %s in the checkpoint but %s in the model",
-                             path, p->name, b, sngi_shape_str(&p->shape, a, sizeof a));
-        }
+                             path, p->name, b, sngi_shape_str(&p->shape, w, sizeof w));
         memcpy(s->pval[i], v, sizeof(float) * (size_t)sngi_shape_numel(&p->shape));
     }
     if (with_optim && s->opt_floats) {

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,7 +16,9 @@
 #include <unistd.h>
 
 #include "ckpt.h"
+#include "dist.h"
 #include "train.h"
+#include "weights.h"
 
 volatile int sngi_stop_requested;
 
@@ -251,14 +254,64 @@ static void metrics_json(char *buf, size_t n, const sngi_eval_result *r, double 
 }
 
 /* ---- the loop --------------------------------------------------------------------------------- */
+/* In an MPI job, mpirun answers a dead rank with SIGTERM to the others and SIGKILL a second
+ * later, maybe before rank 0 reaches a point where it could report. So rank 0's handler writes
+ * a line prepared in advance (write(2) is async-signal-safe); it is rewritten after every
+ * checkpoint with the signals blocked, so the handler never sees it half-written. */
+static char sig_msg[4608];
+static volatile sig_atomic_t sig_len, sig_said;
+
+static void set_sig_msg(const char *ckpt_path, int64_t ckpt_step) {
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int n;
+    if (ckpt_step >= 0)
+        n = snprintf(sig_msg, sizeof sig_msg,
+                     "sngraph run: rank 0: stopping on a signal from the MPI launcher (a rank "
+                     "died, or the job was interrupted); the last good checkpoint is %s "
+                     "(step %lld)\n",
+                     ckpt_path, (long long)ckpt_step);
+    else
+        n = snprintf(sig_msg, sizeof sig_msg,
+                     "sngraph run: rank 0: stopping on a signal from the MPI launcher (a rank "
+                     "died, or the job was interrupted); no checkpoint was written yet\n");
+    sig_len = n > 0 && (size_t)n < sizeof sig_msg ? n : 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static void on_signal(int sig) {
     (void)sig;
     sngi_stop_requested = 1;
+    if (sig_len > 0 && !sig_said) {
+        sig_said = 1;
+        ssize_t w = write(STDERR_FILENO, sig_msg, (size_t)sig_len);
+        (void)w;
+    }
 }
+
+/* Saves a checkpoint; a failure names the step. ckpt.c writes a temporary file and renames it
+ * only when complete, so the previous checkpoint survives any failure. */
+static sng_status save_ckpt(sng_ctx *ctx, sng_session *s, const char *path,
+                            const sngi_ckpt_meta *meta) {
+    sng_status st = sngi_ckpt_save(ctx, s, path, meta);
+    if (st) {
+        char why[sizeof ctx->errmsg];
+        snprintf(why, sizeof why, "%s", sng_ctx_errmsg(ctx));
+        sngi_fail(ctx, st, "checkpoint at step %lld: %s", (long long)meta->step, why);
+    }
+    return st;
+}
+
+/* Flags agreed between ranks (sngi_dist_agree). */
+enum { STOP_SIGNAL = 1, STOP_EARLY = 2 };
 
 typedef struct train_cfg {
     long batch, steps, seed, eval_every, ckpt_every, log_every, patience, eval_pairs, episodes,
-        way, shot, eval_batch;
+        way, shot, eval_batch, epochs;
+    const char *init_from; /* .npy weights to start from (weights.c), or NULL */
 } train_cfg;
 
 /* Reads every train.* and eval.* setting; an unknown one is an error naming its line. */
@@ -277,14 +330,18 @@ static sng_status read_cfg(sng_ctx *ctx, sng_graph *g, train_cfg *c, sngi_optim 
         (st = sngi_cfg_int(ctx, g, "eval.episodes", 400, 0, 1L << 20, &episodes)) ||
         (st = sngi_cfg_int(ctx, g, "eval.way", 20, 2, 1000, &way)) ||
         (st = sngi_cfg_int(ctx, g, "eval.shot", 1, 1, 100, &shot)) ||
-        (st = sngi_cfg_int(ctx, g, "eval.batch", 64, 1, 1 << 16, &eval_batch)))
+        (st = sngi_cfg_int(ctx, g, "eval.batch", 64, 1, 1 << 16, &eval_batch)) ||
+        (st = sngi_cfg_int(ctx, g, "train.epochs", 0, 0, 1L << 30, &c->epochs)))
         return st;
+    c->init_from = sngi_cfg_get(g, "train.init_from");
+    if (c->init_from && !*c->init_from) c->init_from = NULL;
     if ((st = sngi_optim_config(ctx, g, opt))) return st;
     opt->total_steps = steps;
     if ((st = sngi_cfg_check_unused(ctx, g, "train.")) || (st = sngi_cfg_check_unused(ctx, g, "eval.")))
         return st;
-    *c = (train_cfg){batch,      steps,    seed,     eval_every, ckpt_every, log_every,
-                     patience,   eval_pairs, episodes, way,        shot,       eval_batch};
+    *c = (train_cfg){batch,      steps,      seed,     eval_every, ckpt_every, log_every,
+                     patience,   eval_pairs, episodes, way,        shot,       eval_batch,
+                     c->epochs,  c->init_from};
     return SNG_OK;
 }
 
@@ -306,6 +363,18 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
          eval_batch = c.eval_batch;
     sngi_io io;
     if ((st = sngi_io_get(ctx, g, &io))) return st;
+    /* Data parallel (engine/dist.c): every rank trains on its shard of batch pairs (the feed
+     * slices them out of the global batch of P*batch), gradients are averaged, and rank 0 alone
+     * evaluates and writes. With one process these are all no-ops. */
+    int P = sngi_dist_size(), root = sngi_dist_rank() == 0;
+    /* An epoch: each training image anchors one pair on average (P ranks share a step). */
+    if (c.epochs) {
+        int64_t per = (feed->n_train_images + (int64_t)P * batch - 1) / ((int64_t)P * batch);
+        steps = c.epochs * (per > 0 ? per : 1);
+        opt.total_steps = steps;
+    }
+    sngi_dist_stats dstats;
+    memset(&dstats, 0, sizeof dstats);
 
     sng_session_opts so;
     sng_session_opts_init(&so);
@@ -315,127 +384,192 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
     so.seed = (uint64_t)seed;
     so.opt_slots = sngi_optim_slots(&opt);
     sng_session *s = NULL, *inf = NULL;
-    if ((st = sng_session_new(ctx, g, &so, &s))) return st;
+    FILE *log = NULL;
+    /* Collectives must match across ranks: after a local failure a rank goes straight to the
+     * final agreement, which meets the others' next agreement; after an agreed failure
+     * (synced) nobody agrees again. */
+    int synced = 0;
+    if ((st = sng_session_new(ctx, g, &so, &s))) goto agree_out;
     sng_session_opts io_opts = so;
     io_opts.training = 0;
     io_opts.batch = (int)(eval_batch > way * shot ? eval_batch : way * shot);
     io_opts.opt_slots = 0;
-    if ((st = sng_session_new(ctx, g, &io_opts, &inf))) {
-        sng_session_free(s);
-        return st;
-    }
-    if (mkdir(o->run_dir, 0755) && errno != EEXIST) {
+    /* Only rank 0 evaluates: the others need no inference session. */
+    if (root && (st = sng_session_new(ctx, g, &io_opts, &inf))) goto agree_out;
+    if (root && mkdir(o->run_dir, 0755) && errno != EEXIST)
         st = sngi_fail(ctx, SNG_ERR_IO, "%s: cannot create run directory: %s", o->run_dir,
                        strerror(errno));
-        goto out;
-    }
     char ckpt_path[4096], log_path[4096], rep_path[4096], svg_path[4096];
     snprintf(ckpt_path, sizeof ckpt_path, "%s/checkpoint.tar", o->run_dir);
     snprintf(log_path, sizeof log_path, "%s/metrics.jsonl", o->run_dir);
     snprintf(rep_path, sizeof rep_path, "%s/report.txt", o->run_dir);
     snprintf(svg_path, sizeof svg_path, "%s/report.svg", o->run_dir);
 
-    int64_t start = 0;
-    double threshold = 0.5;
-    if (o->resume_ckpt) {
-        sngi_ckpt *c;
-        if ((st = sngi_ckpt_read(ctx, o->resume_ckpt, &c))) goto out;
-        st = sngi_ckpt_load_params(ctx, c, o->resume_ckpt, s, 1);
-        start = (int64_t)sngi_ckpt_num(c, "step", 0);
-        threshold = sngi_ckpt_num(c, "threshold", 0.5);
-        sngi_ckpt_free(c);
-        if (st) goto out;
-        fprintf(o->err, "sngraph run: resuming %s at step %lld of %ld\n", o->resume_ckpt,
-                (long long)start, steps);
+    /* Resuming: rank 0 reads the checkpoint (only it needs the run directory) and every rank
+     * starts from its slab, step and threshold. */
+    struct {
+        int64_t start;
+        double threshold;
+    } at = {0, 0.5};
+    if (!st && o->resume_ckpt && root) {
+        sngi_ckpt *ck;
+        if (!(st = sngi_ckpt_read(ctx, o->resume_ckpt, &ck))) {
+            st = sngi_ckpt_load_params(ctx, ck, o->resume_ckpt, s, 1);
+            at.start = (int64_t)sngi_ckpt_num(ck, "step", 0);
+            at.threshold = sngi_ckpt_num(ck, "threshold", 0.5);
+            sngi_ckpt_free(ck);
+        }
+        if (!st)
+            fprintf(o->err, "sngraph run: resuming %s at step %lld of %ld\n", o->resume_ckpt,
+                    (long long)at.start, steps);
     }
-    FILE *log = fopen(log_path, start ? "a" : "w");
-    if (!log) {
+    if (!st && !o->resume_ckpt && root && c.init_from) {
+        int got, all;
+        if (!(st = sngi_weights_load(ctx, s, c.init_from, &got, &all)) && !o->quiet)
+            fprintf(o->err, "sngraph run: %d of %d parameter tensors from %s, the others from "
+                            "their initialisers\n",
+                    got, all, c.init_from);
+    }
+    if (!st && root && !(log = fopen(log_path, at.start ? "a" : "w")))
         st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", log_path, strerror(errno));
-        goto out;
+    if (P > 1) {
+        synced = (st = sngi_dist_agree(ctx, st, NULL)) != SNG_OK;
+        if (!st && !(st = sngi_dist_bcast_slab(ctx, s))) st = sngi_dist_bcast(ctx, &at, sizeof at);
+        if (!st && root && !o->quiet)
+            fprintf(o->err, "sngraph run: %d ranks x batch %ld = %ld pairs per step, %d threads "
+                            "per rank, %.1f MB of gradients averaged per step\n",
+                    P, batch, P * batch, s->n_threads,
+                    (double)(s->slab_floats - s->n_param_floats - s->opt_floats) * 4 / 1e6);
     }
+    if (st) goto out;
+    int64_t start = at.start;
+    double threshold = at.threshold;
+    if (P > 1 && root) set_sig_msg(ckpt_path, o->resume_ckpt ? start : -1);
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     sngi_stop_requested = 0;
+    sig_said = 0;
 
     float *inputs[SNG_MAX_DIMS + 8];
     int n_in = g->n_inputs < 8 ? g->n_inputs : 8;
     for (int i = 0; i < n_in; i++) inputs[i] = sng_session_value(s, g->nodes[g->inputs[i]].name, NULL);
     double *losses = calloc((size_t)(steps - start + 1), sizeof(double));
-    int tty = isatty(fileno(o->err)) && !o->quiet;
+    /* The losses averaged over ranks: the total, then each loss node (P > 1 only). */
+    double *lmean = calloc((size_t)g->n_losses + 1, sizeof(double));
+    if (!lmean) st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    int tty = root && isatty(fileno(o->err)) && !o->quiet;
     double t0 = now(), wait = 0, best_val = -1;
     int bad_evals = 0, interrupted = 0;
     int64_t step = start, n_loss = 0;
     char mj[1024];
     sngi_eval_result ev;
-    for (; step < steps; step++) {
-        if (sngi_stop_requested) {
+    for (; step < steps && !st; step++) {
+        if (P == 1 && sngi_stop_requested) {
             interrupted = 1;
             break;
         }
-        double w = 0;
-        if ((st = feed->train_batch(feed->user, inputs, (int)batch, step, &w))) break;
-        wait += w;
-        sng_session_set_step(s, step);
-        double loss;
-        if ((st = sng_session_forward(s, &loss))) break;
-        if ((st = sng_session_backward(s))) break;
+        double w = 0, loss = 0;
+        if (!(st = feed->train_batch(feed->user, inputs, (int)batch, step, &w))) {
+            wait += w;
+            sng_session_set_step(s, step);
+            if (!(st = sng_session_forward(s, &loss))) st = sng_session_backward(s);
+        }
+        if (P > 1) {
+            /* One rank's failure (bad data, divergence) or stop request stops every rank
+             * before the gradients are exchanged. */
+            int flags = sngi_stop_requested ? STOP_SIGNAL : 0;
+            synced = (st = sngi_dist_agree(ctx, st, &flags)) != SNG_OK;
+            if (st) break;
+            if (flags & STOP_SIGNAL) {
+                interrupted = 1;
+                break;
+            }
+            lmean[0] = loss;
+            for (int i = 0; i < g->n_losses; i++)
+                lmean[i + 1] = *sng_session_value(s, g->nodes[g->losses[i]].name, NULL);
+            if ((st = sngi_dist_grad_mean(ctx, s, &dstats)) ||
+                (st = sngi_dist_mean(ctx, lmean, g->n_losses + 1)))
+                break;
+            loss = lmean[0];
+        }
+        if (st) break;
         double gnorm = sngi_optim_step(&opt, s, step);
         if (losses) losses[n_loss++] = loss;
-        double el = now() - t0, pps = (double)(step - start + 1) * batch / (el > 0 ? el : 1e-9);
-        if ((step + 1) % log_every == 0 || step + 1 == steps) {
+        double el = now() - t0;
+        double pps = (double)(step - start + 1) * batch * P / (el > 0 ? el : 1e-9);
+        if (log && ((step + 1) % log_every == 0 || step + 1 == steps)) {
             fprintf(log, "{\"step\":%lld,\"loss\":%.6g", (long long)step + 1, loss);
             for (int i = 0; i < g->n_losses; i++)
                 fprintf(log, ",\"%s\":%.6g", g->nodes[g->losses[i]].name,
-                        *sng_session_value(s, g->nodes[g->losses[i]].name, NULL));
+                        P > 1 ? lmean[i + 1]
+                              : *sng_session_value(s, g->nodes[g->losses[i]].name, NULL));
             fprintf(log, ",\"lr\":%.6g,\"grad_norm\":%.6g,\"pairs_per_s\":%.3f,"
-                         "\"data_wait_s\":%.3f,\"elapsed_s\":%.2f}\n",
+                         "\"data_wait_s\":%.3f,\"elapsed_s\":%.2f",
                     sngi_optim_lr(&opt, step), gnorm, pps, wait, el);
+            if (P > 1)
+                fprintf(log, ",\"ranks\":%d,\"allreduce_s\":%.3f,\"allreduce_bytes\":%.0f", P,
+                        dstats.seconds, dstats.bytes_per_step);
+            fprintf(log, "}\n");
             fflush(log);
             if (!o->quiet && !tty)
                 fprintf(o->err, "step %lld/%ld loss %.4f lr %.3g %.1f pairs/s data-wait %.1fs\n",
                         (long long)step + 1, steps, loss, sngi_optim_lr(&opt, step), pps, wait);
         }
         if (tty) {
-            double eta = (double)(steps - step - 1) * batch / (pps > 0 ? pps : 1);
+            double eta = (double)(steps - step - 1) * batch * P / (pps > 0 ? pps : 1);
             fprintf(o->err, "\rstep %lld/%ld  loss %.4f  %.1f pairs/s  ETA %02d:%02d   ",
                     (long long)step + 1, steps, loss, pps, (int)(eta / 60), (int)eta % 60);
             fflush(o->err);
         }
-        int last = step + 1 == steps;
-        if (eval_every && (step + 1) % eval_every == 0 && !last && feed->has_split[SNGI_SPLIT_VAL]) {
+        int last = step + 1 == steps, early = 0;
+        /* Evaluation and checkpoints happen at the same steps on every rank; rank 0 does them
+         * and the others wait for its verdict (failure or early stop) below. */
+        int do_eval = eval_every && (step + 1) % eval_every == 0 && !last &&
+                      feed->has_split[SNGI_SPLIT_VAL];
+        int do_ckpt = ckpt_every && (step + 1) % ckpt_every == 0 && !last;
+        if (do_eval && root) {
             /* Both sessions lay parameters out identically at the start of their slabs. */
             memcpy(inf->slab, s->slab, inf->n_param_floats * 4);
-            if ((st = sngi_evaluate(ctx, inf, feed, SNGI_SPLIT_VAL, eval_pairs, 0, way, shot,
-                                    threshold, &ev, NULL, NULL)))
-                break;
-            threshold = ev.verif.best_thr;
-            metrics_json(mj, sizeof mj, &ev, threshold);
-            fprintf(log, "{\"step\":%lld,\"val\":%s}\n", (long long)step + 1, mj);
-            fflush(log);
-            if (ev.verif.auc > best_val) {
-                best_val = ev.verif.auc;
-                bad_evals = 0;
-            } else if (patience && ++bad_evals >= patience) {
+            if (!(st = sngi_evaluate(ctx, inf, feed, SNGI_SPLIT_VAL, eval_pairs, 0, way, shot,
+                                     threshold, &ev, NULL, NULL))) {
+                threshold = ev.verif.best_thr;
+                metrics_json(mj, sizeof mj, &ev, threshold);
+                fprintf(log, "{\"step\":%lld,\"val\":%s}\n", (long long)step + 1, mj);
+                fflush(log);
+                if (ev.verif.auc > best_val) {
+                    best_val = ev.verif.auc;
+                    bad_evals = 0;
+                } else if (patience && ++bad_evals >= patience) {
+                    early = STOP_EARLY;
+                }
+            }
+        }
+        if (do_ckpt && root && !st && !early) {
+            sngi_ckpt_meta meta = {step + 1, (uint64_t)seed, threshold,
+                                   opt.kind == SNGI_OPT_SGD ? "sgd" : "adam", NULL};
+            st = save_ckpt(ctx, s, ckpt_path, &meta);
+            if (!st && P > 1) set_sig_msg(ckpt_path, step + 1);
+        }
+        if (P > 1 && (do_eval || do_ckpt))
+            synced = (st = sngi_dist_agree(ctx, st, &early)) != SNG_OK;
+        if (st) break;
+        if (early) {
+            if (root)
                 fprintf(o->err, "\nsngraph run: early stop at step %lld (validation AUC did not "
                                 "improve for %ld evaluations)\n",
                         (long long)step + 1, patience);
-                step++;
-                break;
-            }
-        }
-        if (ckpt_every && (step + 1) % ckpt_every == 0 && !last) {
-            sngi_ckpt_meta meta = {step + 1, (uint64_t)seed, threshold,
-                                   opt.kind == SNGI_OPT_SGD ? "sgd" : "adam", NULL};
-            if ((st = sngi_ckpt_save(ctx, s, ckpt_path, &meta))) break;
+            step++;
+            break;
         }
     }
     if (tty) fputc('\n', o->err);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    if (!st) {
+    sig_len = 0;
+    if (!st && root) {
         /* Final evaluation: calibrate the threshold on validation, report on test. */
         memcpy(inf->slab, s->slab, inf->n_param_floats * 4);
         mj[0] = 0;
@@ -463,12 +597,16 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
                                "final training loss: %.5f\n"
                                "%s split, %lld pairs: ROC AUC %.4f  EER %.4f  TAR@FAR=1e-3 %.4f\n"
                                "verification accuracy at the validation threshold %.4g: %.4f\n",
-                            g->name, (long long)step, batch, seed, now() - t0,
-                            (double)(step - start) * batch / (now() - t0 + 1e-9), wait,
+                            g->name, (long long)step, batch * P, seed, now() - t0,
+                            (double)(step - start) * batch * P / (now() - t0 + 1e-9), wait,
                             n_loss ? losses[n_loss - 1] : 0.0,
                             split == SNGI_SPLIT_TEST ? "test" : "validation",
                             (long long)ev.n_pairs, ev.verif.auc, ev.verif.eer,
                             ev.verif.tar_at_far3, threshold, ev.acc_at_thr);
+                    if (P > 1)
+                        fprintf(r, "data parallel: %d ranks x batch %ld; %.1f MB all-reduced per "
+                                   "step, %.1f s in all-reduce\n",
+                                P, batch, dstats.bytes_per_step / 1e6, dstats.seconds);
                     if (ev.oneshot_acc >= 0)
                         fprintf(r, "%d-way %d-shot accuracy over %d episodes: %.4f\n", ev.way,
                                 ev.shot, ev.episodes, ev.oneshot_acc);
@@ -489,19 +627,23 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
         if (!st) {
             sngi_ckpt_meta meta = {step, (uint64_t)seed, threshold,
                                    opt.kind == SNGI_OPT_SGD ? "sgd" : "adam", mj[0] ? mj : NULL};
-            st = sngi_ckpt_save(ctx, s, ckpt_path, &meta);
+            st = save_ckpt(ctx, s, ckpt_path, &meta);
         }
         if (!st) fprintf(o->out, "checkpoint: %s\n", ckpt_path);
         if (!st && interrupted) {
-            fprintf(o->err, "sngraph run: interrupted at step %lld; resume with: sngraph run %s "
+            fprintf(o->err, "sngraph run: interrupted at step %lld; resume with: %ssngraph run %s "
                             "--resume %s\n",
-                    (long long)step, g->file, o->run_dir);
+                    (long long)step, P > 1 ? "mpirun ... " : "", g->file, o->run_dir);
             st = SNG_ERR_INTERRUPTED;
         }
     }
-    fclose(log);
     free(losses);
+    free(lmean);
 out:
+    if (log) fclose(log);
+agree_out:
+    /* Every rank leaves with rank 0's verdict (a failed final checkpoint fails them all). */
+    if (P > 1 && !synced) st = sngi_dist_agree(ctx, st, NULL);
     sng_session_free(inf);
     sng_session_free(s);
     return st;

@@ -29,6 +29,7 @@ typedef struct sngi_feed {
     sng_status (*episode)(void *user, int split, int64_t index, int way, int shot, float *query,
                           float *support, int *answer);
     int64_t n_pairs[3];         /* verification pairs available per split */
+    int64_t n_train_images;     /* images in the training split (train.epochs) */
     int has_split[3];
 } sngi_feed;
 

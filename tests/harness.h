@@ -40,5 +40,10 @@ const char *sngt_err(void);
 
 /* Writes text to <tmpdir>/<name> and returns the full path (static buffer per call slot). */
 const char *sngt_write_file(const char *name, const char *text);
+/* Writes generated images of `classes` classes into dir/cNN/MM.pgm (28x28 grey, per_class each):
+ * class c is a bright bar at angle (c % 4) * 45 degrees and offset (c / 4 - 1.5) * 5 pixels from
+ * the centre, with jitter, blur and noise, so classes past the fourth combine an angle and an
+ * offset that others have separately. Returns 0, or -1 when a file cannot be written. */
+int sngt_write_bars(const char *dir, int classes, int per_class, unsigned seed);
 
 #endif

@@ -21,43 +21,10 @@
 
 static char data_dir[1024], run_dir[1024], ckpt[1200], model[1024];
 
-/* Class c: a bright bar at angle (c % 4) * 45 degrees and offset (c / 4 - 1.5) * 5 pixels from
- * the centre, with jitter, blur and noise. Unseen classes combine an angle and an offset that
- * training saw separately. */
-static void draw(unsigned char *px, int cls, unsigned *seed) {
-    double a = (cls % 4) * M_PI / 4.0, o = (cls / 4 - 1.5) * 5.0;
-    double jitter = ((rand_r(seed) % 100) / 100.0 - 0.5) * 0.15;
-    double ca = cos(a + jitter), sa = sin(a + jitter);
-    double shift = ((rand_r(seed) % 100) / 100.0 - 0.5) * 2.0;
-    for (int y = 0; y < 28; y++)
-        for (int x = 0; x < 28; x++) {
-            double d = fabs((x - 13.5) * sa - (y - 13.5) * ca - o - shift);
-            double v = d < 2.0 ? 230 : d < 3.5 ? 230 * (3.5 - d) / 1.5 : 0;
-            v += rand_r(seed) % 40;
-            px[y * 28 + x] = (unsigned char)(v > 255 ? 255 : v);
-        }
-}
 
 static int setup(void) {
     snprintf(data_dir, sizeof data_dir, "%s/bars", sngt_tmpdir());
-    mkdir(data_dir, 0755);
-    unsigned seed = 7;
-    for (int c = 0; c < 16; c++) {
-        char dir[1200];
-        snprintf(dir, sizeof dir, "%s/c%02d", data_dir, c);
-        mkdir(dir, 0755);
-        for (int i = 0; i < 20; i++) {
-            char path[1300];
-            snprintf(path, sizeof path, "%s/%02d.pgm", dir, i);
-            FILE *f = fopen(path, "wb");
-            if (!f) return -1;
-            unsigned char px[28 * 28];
-            draw(px, c, &seed);
-            fprintf(f, "P5\n28 28\n255\n");
-            fwrite(px, 1, sizeof px, f);
-            fclose(f);
-        }
-    }
+    if (sngt_write_bars(data_dir, 16, 20, 7)) return -1;
     snprintf(run_dir, sizeof run_dir, "%s/run", sngt_tmpdir());
     snprintf(ckpt, sizeof ckpt, "%s/checkpoint.tar", run_dir);
     /* The small backbone trained with the contrastive loss alone; pairs are scored by the
@@ -107,6 +74,26 @@ static size_t slurp(const char *path, char *buf, size_t cap) {
     size_t n = fread(buf, 1, cap, f);
     fclose(f);
     return n;
+}
+
+/* Writes a tar of (name, bytes, length) entries; n entries. */
+static void write_tar(const char *path, const char *const *names, const void *const *data,
+                      const size_t *len, int n) {
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    CU_ASSERT_EQUAL_FATAL(archive_write_open_filename(a, path), ARCHIVE_OK);
+    for (int i = 0; i < n; i++) {
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, names[i]);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, (la_int64_t)len[i]);
+        archive_write_header(a, e);
+        archive_write_data(a, data[i], len[i]);
+        archive_entry_free(e);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
 }
 
 /* Validate on c03,c12, test on c05,c10 (unseen), train on the other 12. */
@@ -265,6 +252,44 @@ static void test_train_full_disk_keeps_checkpoint(void) {
     CU_ASSERT_EQUAL(run_cli("ckpt info %s", path), 0);
 }
 
+/* train.epochs sets the step count from the training split (12 classes x 20 images, batch 16:
+ * 15 steps an epoch); train.init_from starts from .npy weights (here a checkpoint's), and an
+ * entry that names no parameter is an error naming it. */
+static void test_train_epochs_and_init_from(void) {
+    char dir[1300], path[1400], tar[1300];
+    snprintf(dir, sizeof dir, "%s/repoch", sngt_tmpdir());
+    CU_ASSERT_EQUAL_FATAL(run_cli("run %s " TRAIN_SETTINGS " --set train.epochs=2 --set "
+                                  "eval.episodes=0 --set train.init_from=%s --run-dir %s",
+                                  model, data_dir, ckpt, dir), 0);
+    snprintf(path, sizeof path, "%s/report.txt", dir);
+    static char text[65536];
+    text[slurp(path, text, sizeof text - 1)] = 0;
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "steps: 30 "));
+    /* From the trained checkpoint the first training loss is far below a fresh start's. */
+    double first[2];
+    for (int k = 0; k < 2; k++) {
+        char d2[1400];
+        snprintf(d2, sizeof d2, "%s%d", dir, k);
+        CU_ASSERT_EQUAL(run_cli("run %s " TRAIN_SETTINGS " --set train.steps=1 --set "
+                                "eval.episodes=0 --set train.init_from=%s --run-dir %s",
+                                model, data_dir, k ? ckpt : "", d2), 0);
+        snprintf(path, sizeof path, "%s/metrics.jsonl", d2);
+        text[slurp(path, text, sizeof text - 1)] = 0;
+        first[k] = json_num(text, "loss");
+    }
+    CU_ASSERT(first[1] < 0.7 * first[0]);
+    snprintf(tar, sizeof tar, "%s/stray.tar", sngt_tmpdir());
+    const char *names[] = {"params/branch/conv9/W.npy"};
+    const void *data[] = {"\x93NUMPY"};
+    size_t len[] = {6};
+    write_tar(tar, names, data, len, 1);
+    CU_ASSERT_EQUAL(sngt_cli_fmt("run %s " TRAIN_SETTINGS " --set train.steps=1 --set "
+                                 "train.init_from=%s --run-dir %s",
+                                 model, data_dir, tar, dir), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "stray.tar:params/branch/conv9/W.npy: the model has "
+                                              "no parameter of that name"));
+}
+
 /* ---- one-shot use ------------------------------------------------------------------------- */
 static void test_oneshot_compare_and_gallery_round_trip(void) {
     char gal[1300], a[1300], b[1300], c[1300];
@@ -311,25 +336,6 @@ static void test_oneshot_compare_and_gallery_round_trip(void) {
     (void)s_same;
 }
 
-/* Writes a tar of (name, bytes, length) entries; n entries. */
-static void write_tar(const char *path, const char *const *names, const void *const *data,
-                      const size_t *len, int n) {
-    struct archive *a = archive_write_new();
-    archive_write_set_format_pax_restricted(a);
-    CU_ASSERT_EQUAL_FATAL(archive_write_open_filename(a, path), ARCHIVE_OK);
-    for (int i = 0; i < n; i++) {
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, names[i]);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        archive_entry_set_size(e, (la_int64_t)len[i]);
-        archive_write_header(a, e);
-        archive_write_data(a, data[i], len[i]);
-        archive_entry_free(e);
-    }
-    archive_write_close(a);
-    archive_write_free(a);
-}
 
 /* embed and gallery add take directories and archives; a bulk enrolment is all or nothing. */
 static void test_oneshot_sources_and_bulk_enrol(void) {
@@ -471,6 +477,7 @@ static CU_TestInfo train_tests[] = {
     {"test_train_resume_is_exact", test_train_resume_is_exact},
     {"test_train_bad_checkpoints", test_train_bad_checkpoints},
     {"test_train_full_disk_keeps_checkpoint", test_train_full_disk_keeps_checkpoint},
+    {"test_train_epochs_and_init_from", test_train_epochs_and_init_from},
     {"test_oneshot_compare_and_gallery_round_trip", test_oneshot_compare_and_gallery_round_trip},
     {"test_oneshot_sources_and_bulk_enrol", test_oneshot_sources_and_bulk_enrol},
     {"test_oneshot_bad_input", test_oneshot_bad_input},

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what sngraph needs to build, test and run on Debian (as root). Idempotent.
 #   --fuzz   also the clang toolchain for the libFuzzer harnesses
+#   --mpi    also Open MPI (configure --with-mpi: data-parallel training, tests/test_mpi)
 set -e
 pkgs="build-essential autoconf automake libtool pkg-config ca-certificates git
       libxml2-dev libblis-dev libblis-openmp-dev libarchive-dev libcunit1-dev
@@ -8,6 +9,7 @@ pkgs="build-essential autoconf automake libtool pkg-config ca-certificates git
 for a in "$@"; do
     case "$a" in
     --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+    --mpi) pkgs="$pkgs libopenmpi-dev openmpi-bin" ;;
     *) echo "install-deps.sh: unknown option $a" >&2; exit 2 ;;
     esac
 done
