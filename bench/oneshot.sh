@@ -24,19 +24,18 @@ mkdir -p "$tmp/img"
 for ((i = 0; i < max; i++)); do
     { printf 'P5\n105 105\n255\n'; head -c 11025 /dev/urandom; } > "$tmp/img/$(printf 'p%05d' "$i").pgm"
 done
+all=("$tmp"/img/*.pgm) # name order
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 echo "checkpoint: $ckpt  threads: ${threads/#0/all}"
 for b in 1 64; do
     n=$((b == 1 ? 32 : 256))
-    files=$(ls "$tmp/img" | head -n "$n" | sed "s|^|$tmp/img/|")
-    # shellcheck disable=SC2086
-    "$sng" embed --ckpt "$ckpt" --threads "$threads" --batch "$b" -o "$tmp/e.npy" $files |
+    "$sng" embed --ckpt "$ckpt" --threads "$threads" --batch "$b" -o "$tmp/e.npy" "${all[@]:0:n}" |
         sed -n 's/.*(\([0-9.]*\) images\/s at batch \([0-9]*\)).*/embed: \1 images\/s at batch \2/p'
 done
 for n in $sizes; do
     mkdir -p "$tmp/g$n"
-    ls "$tmp/img" | head -n "$n" | while read -r f; do ln "$tmp/img/$f" "$tmp/g$n/$f"; done
+    ln "${all[@]:0:n}" "$tmp/g$n/"
     start=$(date +%s.%N)
     "$sng" gallery add --ckpt "$ckpt" --threads "$threads" "$tmp/g$n.gal" --from "$tmp/g$n" > /dev/null
     enrol=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')

@@ -403,6 +403,17 @@ static void test_oneshot_bad_input(void) {
     CU_ASSERT_EQUAL(truncate(gal, st.st_size - 5), 0);
     CU_ASSERT_EQUAL(sngt_cli_fmt("gallery list %s", gal), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "truncated or corrupt"));
+    /* A gallery made with another checkpoint is refused, naming both (the resume test's
+     * 40-step checkpoint is another set of weights). */
+    unlink(gal);
+    CU_ASSERT_EQUAL(run_cli("gallery add --ckpt %s %s carol %s", ckpt, gal, a), 0);
+    char other[1400];
+    snprintf(other, sizeof other, "%s/ra/checkpoint.tar", sngt_tmpdir());
+    CU_ASSERT_EQUAL(sngt_cli_fmt("identify --ckpt %s %s %s", other, gal, a), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "was made with another checkpoint"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "ra/checkpoint.tar"));
+    CU_ASSERT_EQUAL(sngt_cli_fmt("gallery add --ckpt %s %s dave %s", other, gal, a), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "was made with another checkpoint"));
     /* A writer killed mid-write (file size limit: SIGXFSZ) leaves the previous gallery valid. */
     unlink(gal);
     CU_ASSERT_EQUAL(run_cli("gallery add --ckpt %s %s carol %s", ckpt, gal, a), 0);
