@@ -155,40 +155,68 @@ static sng_status load_image(sng_ctx *ctx, const sngi_model *m, const char *path
 /* Images gathered from the command line, in order: an image file is one image; a directory or
  * an archive (any libarchive format) gives each image inside it, in name order, named
  * SOURCE:ENTRY. Entries that are not images (no PNG/JPEG/PNM signature) are skipped and
- * counted; an image that does not decode is an error naming the entry. */
+ * counted; an image that does not decode is an error naming the entry. Images are decoded into
+ * one batch of pixels and embedded as the batch fills, so memory grows with the embeddings
+ * (4,608 floats each for VGG16), not with the images (11,025 each at 105x105). */
 typedef struct img_set {
     sng_ctx *ctx;
-    const sngi_model *m;
+    sngi_model *m;
     int no_resize;
     const char *src;    /* the source being walked */
     char **names;       /* owned, each owned */
     char **stems;       /* entry path without extension (gallery names), owned */
-    float *pix;         /* n * img_numel, owned */
-    int n, cap, skipped;
+    float *emb;         /* n * emb_numel, owned */
+    float *pix;         /* one batch of images (m->batch), owned */
+    int n, cap, pending, skipped;
+    double embed_s;     /* seconds spent embedding */
 } img_set;
 
 static void set_free(img_set *s) {
     for (int i = 0; i < s->n; i++) free(s->names[i]), free(s->stems[i]);
     free(s->names);
     free(s->stems);
+    free(s->emb);
     free(s->pix);
+}
+
+/* Embeds the decoded images still pending (the last `pending` of the n). */
+static sng_status set_flush(img_set *s) {
+    if (!s->pending) return SNG_OK;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sng_status st = sngi_model_embed(s->m, s->pix, s->pending,
+                                     s->emb + (size_t)(s->n - s->pending) * (size_t)s->m->emb_numel);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    s->embed_s += (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    s->pending = 0;
+    return st;
+}
+
+/* A path without its extension: "people/alice.png" -> "people/alice". */
+static void strip_ext(const char *path, char *out, size_t n) {
+    snprintf(out, n, "%s", path);
+    char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
+    if (dot && dot != out && (!slash || dot > slash + 1)) *dot = 0;
 }
 
 static sng_status set_push(img_set *s, const char *name, const char *stem, const uint8_t *buf,
                            size_t n) {
+    const sngi_model *m = s->m;
+    if (!s->pix && !(s->pix = malloc(sizeof(float) * (size_t)m->batch * (size_t)m->img_numel)))
+        return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
     if (s->n == s->cap) {
         int cap = s->cap ? 2 * s->cap : 16;
         char **nn = realloc(s->names, sizeof *nn * (size_t)cap);
         if (nn) s->names = nn;
         char **ns = realloc(s->stems, sizeof *ns * (size_t)cap);
         if (ns) s->stems = ns;
-        float *np = realloc(s->pix, sizeof(float) * (size_t)cap * (size_t)s->m->img_numel);
-        if (np) s->pix = np;
-        if (!nn || !ns || !np) return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
+        float *ne = realloc(s->emb, sizeof(float) * (size_t)cap * (size_t)m->emb_numel);
+        if (ne) s->emb = ne;
+        if (!nn || !ns || !ne) return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
         s->cap = cap;
     }
-    sng_status st = decode_into(s->ctx, s->m, name, buf, n, s->no_resize,
-                                s->pix + (size_t)s->n * (size_t)s->m->img_numel);
+    sng_status st = decode_into(s->ctx, m, name, buf, n, s->no_resize,
+                                s->pix + (size_t)s->pending * (size_t)m->img_numel);
     if (st) return st;
     s->names[s->n] = strdup(name);
     s->stems[s->n] = strdup(stem);
@@ -197,7 +225,7 @@ static sng_status set_push(img_set *s, const char *name, const char *stem, const
         return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
     }
     s->n++;
-    return SNG_OK;
+    return ++s->pending == m->batch ? set_flush(s) : SNG_OK;
 }
 
 static sng_status set_entry(void *ud, const char *path, const uint8_t *data, size_t n) {
@@ -208,9 +236,7 @@ static sng_status set_entry(void *ud, const char *path, const uint8_t *data, siz
     }
     char name[4200], stem[4096];
     snprintf(name, sizeof name, "%s:%s", s->src, path);
-    snprintf(stem, sizeof stem, "%s", path);
-    char *dot = strrchr(stem, '.'), *slash = strrchr(stem, '/');
-    if (dot && (!slash || dot > slash)) *dot = 0;
+    strip_ext(path, stem, sizeof stem);
     return set_push(s, name, stem, data, n);
 }
 
@@ -235,9 +261,7 @@ static sng_status set_add(img_set *s, const char *src) {
     if (sngi_image_sniff(buf, n)) {
         char stem[4096];
         const char *base = strrchr(src, '/');
-        snprintf(stem, sizeof stem, "%s", base ? base + 1 : src);
-        char *dot = strrchr(stem, '.');
-        if (dot && dot != stem) *dot = 0;
+        strip_ext(base ? base + 1 : src, stem, sizeof stem);
         r = set_push(s, src, stem, buf, n);
     } else {
         r = sngi_walk_memory(s->ctx, src, buf, n, &cb, kind, sizeof kind);
@@ -335,17 +359,13 @@ int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err) {
     sngi_model *m = NULL;
     sng_status st = sngi_model_open(ctx, c.ckpt, c.batch, 1, (int)c.threads, &m);
     img_set set = {.ctx = ctx, .m = m, .no_resize = c.no_resize};
-    float *emb = NULL;
     for (int i = 0; !st && i < c.n_pos; i++) st = set_add(&set, c.pos[i]);
+    if (!st) st = set_flush(&set);
     if (!st && set.n == 0)
-        st = sngi_fail(ctx, SNG_ERR_DATA, "no images found in the given sources");
-    if (!st && !(emb = malloc(sizeof(float) * (size_t)set.n * (size_t)m->emb_numel)))
-        st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (!st) st = sngi_model_embed(m, set.pix, set.n, emb);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (!st) st = write_npy(ctx, c.out_path, emb, set.n, (int)m->emb_numel);
+        st = sngi_fail(ctx, SNG_ERR_DATA, "no images found in the given sources (%d other "
+                                          "files skipped: PNG, JPEG and PGM/PPM are read)",
+                       set.skipped);
+    if (!st) st = write_npy(ctx, c.out_path, set.emb, set.n, (int)m->emb_numel);
     if (!st) {
         char idx[4200];
         snprintf(idx, sizeof idx, "%s.txt", c.out_path);
@@ -353,14 +373,13 @@ int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err) {
         if (!f) st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", idx, strerror(errno));
         for (int i = 0; f && i < set.n; i++) fprintf(f, "%s\n", set.names[i]);
         if (f && fclose(f)) st = sngi_fail(ctx, SNG_ERR_IO, "%s: write failed", idx);
-        double sec = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        double sec = set.embed_s;
         if (!st)
             fprintf(out, "%d embeddings of %lld floats -> %s (%.1f images/s at batch %d)%s\n",
                     set.n, (long long)m->emb_numel, c.out_path, set.n / (sec > 0 ? sec : 1e-9),
                     c.batch, set.skipped ? "; skipped non-image entries" : "");
     }
     set_free(&set);
-    free(emb);
     return finish(err, "embed", ctx, st, m);
 }
 
@@ -410,7 +429,6 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
          * the file as it was. */
         img_set set = {.ctx = ctx, .m = m, .no_resize = c.no_resize};
         const char **names = NULL;
-        float *emb = NULL;
         if (!st && c.from) {
             st = set_add(&set, c.from);
             if (!st && set.n == 0) st = sngi_fail(ctx, SNG_ERR_DATA, "%s: no images", c.from);
@@ -422,19 +440,17 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
                 st = sngi_fail(ctx, SNG_ERR_USAGE, "%s: give one image per name (use --from for "
                                                    "a directory or archive)", c.pos[i + 1]);
         }
-        if (!st && (!(names = calloc((size_t)set.n, sizeof *names)) ||
-                    !(emb = malloc(sizeof(float) * (size_t)set.n * (size_t)m->emb_numel))))
+        if (!st) st = set_flush(&set);
+        if (!st && !(names = calloc((size_t)set.n, sizeof *names)))
             st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
         for (int i = 0; !st && i < set.n; i++) names[i] = c.from ? set.stems[i] : c.pos[1 + 2 * i];
-        if (!st) st = sngi_model_embed(m, set.pix, set.n, emb);
         for (int i = 0; !st && i < set.n; i++)
-            st = sngi_gallery_add(ctx, gal, names[i], emb + (size_t)i * (size_t)m->emb_numel);
+            st = sngi_gallery_add(ctx, gal, names[i], set.emb + (size_t)i * (size_t)m->emb_numel);
         if (!st) st = sngi_gallery_save(ctx, gal, c.pos[0]);
         if (!st && set.n == 1) fprintf(out, "enrolled '%s' (%d identities)\n", names[0], gal->n);
         else if (!st) fprintf(out, "enrolled %d identities (%d in all)\n", set.n, gal->n);
         set_free(&set);
         free(names);
-        free(emb);
     } else if (!strcmp(verb, "remove")) {
         if (c.n_pos != 2) {
             fprintf(err, "sngraph gallery remove: need GALLERY NAME\n");

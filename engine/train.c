@@ -425,10 +425,14 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
     }
     if (!st && !o->resume_ckpt && root && c.init_from) {
         int got, all;
-        if (!(st = sngi_weights_load(ctx, s, c.init_from, &got, &all)) && !o->quiet)
-            fprintf(o->err, "sngraph run: %d of %d parameter tensors from %s, the others from "
-                            "their initialisers\n",
-                    got, all, c.init_from);
+        if ((st = sngi_weights_load(ctx, s, c.init_from, &got, &all))) {
+            char why[1024];
+            snprintf(why, sizeof why, "%s", sng_ctx_errmsg(ctx));
+            st = sngi_fail(ctx, st, "train.init_from: %s", why);
+        } else if (!o->quiet) {
+            fprintf(o->err, "sngraph run: %d of %d parameter tensors from %s%s\n", got, all,
+                    c.init_from, got < all ? ", the others from their initialisers" : "");
+        }
     }
     if (!st && root && !(log = fopen(log_path, at.start ? "a" : "w")))
         st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", log_path, strerror(errno));

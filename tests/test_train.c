@@ -202,6 +202,34 @@ static void test_train_bad_checkpoints(void) {
     free(xml);
 }
 
+/* Runs `sh -c cmd` with writes limited to `limit` bytes per file and SIGXFSZ ignored (kept
+ * across exec), so writes past it fail with EFBIG as on a full disk; its stderr goes to msg.
+ * Children exec: libgomp is not fork-safe once the parent used OpenMP. Returns the exit status,
+ * or -1 when it did not exit normally. */
+static int run_disk_full(const char *cmd, long limit, char *msg, size_t n) {
+    int fds[2];
+    if (pipe(fds)) return -1; /* a pipe: RLIMIT_FSIZE does not cut it short */
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {(rlim_t)limit, (rlim_t)limit};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(99);
+    }
+    close(fds[1]);
+    size_t k = 0;
+    ssize_t got;
+    while (k < n - 1 && (got = read(fds[0], msg + k, n - 1 - k)) > 0) k += (size_t)got;
+    msg[k] = 0;
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 /* A full disk while a checkpoint is written (RLIMIT_FSIZE with SIGXFSZ ignored: writes fail
  * with EFBIG): a clear message, exit 1, and the previous checkpoint byte for byte as it was. */
 static void test_train_full_disk_keeps_checkpoint(void) {
@@ -222,28 +250,9 @@ static void test_train_full_disk_keeps_checkpoint(void) {
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "exec '%s' run %s " TRAIN_SETTINGS " --set train.steps=20 --set "
              "eval.episodes=0 --resume %s", bin, model, data_dir, dir);
-    int fds[2];
-    CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        signal(SIGXFSZ, SIG_IGN);
-        struct rlimit rl = {65536, 65536}; /* above the metrics log, below the checkpoint */
-        setrlimit(RLIMIT_FSIZE, &rl);
-        dup2(fds[1], 2);
-        close(fds[0]);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(99);
-    }
-    close(fds[1]);
-    char msg[4096] = "";
-    size_t k = 0;
-    ssize_t got;
-    while (k < sizeof msg - 1 && (got = read(fds[0], msg + k, sizeof msg - 1 - k)) > 0) k += (size_t)got;
-    msg[k] = 0;
-    close(fds[0]);
-    int status;
-    waitpid(pid, &status, 0);
-    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    char msg[4096];
+    /* 64 KiB: above the metrics log, below the checkpoint */
+    CU_ASSERT_EQUAL(run_disk_full(cmd, 65536, msg, sizeof msg), 1);
     if (!strstr(msg, "cannot write checkpoint")) fprintf(stderr, "\n  got: %s\n", msg);
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "cannot write checkpoint"));
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "previous checkpoint is unchanged"));
@@ -256,7 +265,7 @@ static void test_train_full_disk_keeps_checkpoint(void) {
  * 15 steps an epoch); train.init_from starts from .npy weights (here a checkpoint's), and an
  * entry that names no parameter is an error naming it. */
 static void test_train_epochs_and_init_from(void) {
-    char dir[1300], path[1400], tar[1300];
+    char dir[1300], path[1500], tar[1300];
     snprintf(dir, sizeof dir, "%s/repoch", sngt_tmpdir());
     CU_ASSERT_EQUAL_FATAL(run_cli("run %s " TRAIN_SETTINGS " --set train.epochs=2 --set "
                                   "eval.episodes=0 --set train.init_from=%s --run-dir %s",
@@ -436,27 +445,9 @@ static void test_oneshot_bad_input(void) {
     CU_ASSERT_EQUAL(run_cli("gallery list %s", gal), 0);
     CU_ASSERT_STRING_EQUAL(sngt_out(), "carol\n");
     /* The same with the signal ignored: the write fails (a full disk), a clear error. */
-    int fds[2];
-    CU_ASSERT_EQUAL_FATAL(pipe(fds), 0); /* a pipe: RLIMIT_FSIZE does not cut it short */
-    pid = fork();
-    if (pid == 0) {
-        signal(SIGXFSZ, SIG_IGN); /* kept across exec: writes fail with EFBIG, a full disk */
-        struct rlimit rl = {40, 40};
-        setrlimit(RLIMIT_FSIZE, &rl);
-        dup2(fds[1], 2);
-        close(fds[0]);
-        execl(bin, "sngraph", "gallery", "add", "--ckpt", ckpt, gal, "dave", a, (char *)NULL);
-        _exit(99);
-    }
-    close(fds[1]);
-    char msg[2048] = "";
-    size_t k = 0;
-    ssize_t got;
-    while (k < sizeof msg - 1 && (got = read(fds[0], msg + k, sizeof msg - 1 - k)) > 0) k += (size_t)got;
-    msg[k] = 0;
-    close(fds[0]);
-    waitpid(pid, &status, 0);
-    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    char cmd[4096], msg[2048];
+    snprintf(cmd, sizeof cmd, "exec '%s' gallery add --ckpt '%s' '%s' dave '%s'", bin, ckpt, gal, a);
+    CU_ASSERT_EQUAL(run_disk_full(cmd, 40, msg, sizeof msg), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "previous file is unchanged"));
     CU_ASSERT_EQUAL(run_cli("gallery list %s", gal), 0);
     CU_ASSERT_STRING_EQUAL(sngt_out(), "carol\n");
