@@ -11,8 +11,8 @@
 #include <time.h>
 
 #include "cli.h"
-#include "engine/dist.h"
-#include "engine/optim.h"
+#include "app/dist.h"
+#include "app/optim.h"
 #include "engine/session.h"
 
 static double now(void) {

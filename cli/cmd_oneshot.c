@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "engine/ckpt.h"
-#include "engine/gallery.h"
-#include "engine/infer.h"
+#include "app/ckpt.h"
+#include "app/gallery.h"
+#include "app/infer.h"
 #include "loaders/loader_int.h"
 
 typedef struct common {

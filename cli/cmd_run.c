@@ -18,9 +18,9 @@
 #include <time.h>
 
 #include "cli.h"
-#include "engine/ckpt.h"
-#include "engine/dist.h"
-#include "engine/train.h"
+#include "app/ckpt.h"
+#include "app/dist.h"
+#include "app/train.h"
 #include "loaders/loader.h"
 
 #define MAX_SET 64

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "engine/gradcheck.h"
-#include "engine/optim.h"
+#include "app/optim.h"
 #include "engine/session.h"
 #include "harness.h"
 #include "opcheck.h"

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/ckpt.h"
+#include "app/ckpt.h"
 #include "harness.h"
 
 #ifndef SNG_MPIRUN

@@ -15,8 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "engine/ckpt.h"
-#include "engine/gallery.h"
+#include "app/ckpt.h"
+#include "app/gallery.h"
 #include "harness.h"
 
 static char data_dir[1024], run_dir[1024], ckpt[1200], model[1024];

@@ -8,9 +8,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "ckpt.h"
-#include "infer.h"
-#include "train.h"
+#include "app/ckpt.h"
+#include "app/infer.h"
+#include "app/train.h"
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
     const unsigned char *b = p;

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dist.h"
+#include "app/dist.h"
 
 #ifdef SNG_HAVE_MPI
 #include <mpi.h>

@@ -4,7 +4,7 @@
 #ifndef SNG_CKPT_H
 #define SNG_CKPT_H
 
-#include "session.h"
+#include "engine/session.h"
 
 typedef struct sngi_ckpt_meta {
     int64_t step;

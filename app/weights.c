@@ -9,9 +9,9 @@
 
 #include <string.h>
 
-#include "ckpt.h"
+#include "app/ckpt.h"
 #include "loaders/loader_int.h"
-#include "weights.h"
+#include "app/weights.h"
 
 typedef struct load_ctx {
     sng_ctx *ctx;

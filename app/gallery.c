@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gallery.h"
+#include "app/gallery.h"
 
 #define MAGIC "SNGGAL01"
 

@@ -6,7 +6,7 @@
 #ifndef SNG_INFER_H
 #define SNG_INFER_H
 
-#include "session.h"
+#include "engine/session.h"
 
 typedef struct sngi_model {
     sng_ctx *ctx;          /* borrowed */

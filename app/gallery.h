@@ -4,7 +4,7 @@
 #ifndef SNG_GALLERY_H
 #define SNG_GALLERY_H
 
-#include "sng_int.h"
+#include "engine/sng_int.h"
 
 typedef struct sngi_gallery {
     uint64_t fingerprint;  /* of the checkpoint whose branch made the embeddings */

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ckpt.h"
+#include "app/ckpt.h"
 
 #define CKPT_FORMAT 1
 #define MAX_ENTRY_BYTES ((size_t)1 << 32)

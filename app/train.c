@@ -15,10 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ckpt.h"
-#include "dist.h"
-#include "train.h"
-#include "weights.h"
+#include "app/ckpt.h"
+#include "app/dist.h"
+#include "app/train.h"
+#include "app/weights.h"
 
 volatile int sngi_stop_requested;
 

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "optim.h"
+#include "app/optim.h"
 
 sng_status sngi_optim_config(sng_ctx *ctx, sng_graph *g, sngi_optim *o) {
     memset(o, 0, sizeof *o);

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "metrics.h"
+#include "app/metrics.h"
 
 typedef struct sl {
     float s, l;
