@@ -1,5 +1,5 @@
 /*
- * train.c — the training loop (`sngraph run`) and evaluation (`sngraph eval`): step = feed the
+ * train.c — the training loop (`sngraph run`): step = feed the
  * inputs, forward, backward, optimiser update; periodic validation (verification metrics and
  * a calibrated threshold), atomic checkpoints, a JSON-lines metrics log, a final test
  * evaluation with N-way K-shot episodes, and a report with SVG curves.
@@ -17,6 +17,7 @@
 
 #include "app/ckpt.h"
 #include "app/dist.h"
+#include "app/report.h"
 #include "app/train.h"
 #include "app/weights.h"
 
@@ -26,231 +27,6 @@ static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-sng_status sngi_io_get(sng_ctx *ctx, const sng_graph *g, sngi_io *io) {
-    memset(io, 0, sizeof *io);
-    io->label = io->score_out = io->emb_out = -1;
-    for (int i = 0; i < g->n_inputs; i++) {
-        const sngi_node *n = &g->nodes[g->inputs[i]];
-        if (sngi_shape_numel(&n->shape) == 1 && io->label < 0)
-            io->label = g->inputs[i];
-        else if (io->n_img < 3)
-            io->img[io->n_img++] = g->inputs[i];
-    }
-    for (int i = 0; i < g->n_outputs; i++) {
-        const sngi_node *n = &g->nodes[g->outputs[i]];
-        if (sngi_shape_numel(&n->shape) == 1 && io->score_out < 0) io->score_out = g->outputs[i];
-        if (sngi_shape_numel(&n->shape) > 1 && io->emb_out < 0) io->emb_out = g->outputs[i];
-    }
-    if (io->n_img < 2 && io->emb_out < 0)
-        return sngi_fail(ctx, SNG_ERR_MODEL,
-                         "%s: cannot tell how to use the model: it needs two image inputs (pairs) "
-                         "or three (triplets), and a score or embedding <output>",
-                         g->file);
-    if (io->score_out < 0 && io->emb_out < 0)
-        return sngi_fail(ctx, SNG_ERR_MODEL, "%s: the model has no <output> to score pairs with",
-                         g->file);
-    return SNG_OK;
-}
-
-/* ---- evaluation ----------------------------------------------------------------------------- */
-/* Scores b pairs (a[i], bimg[i]) with the inference session into score[0..b). */
-static sng_status score_pairs(sng_ctx *ctx, sng_session *inf, const sngi_io *io, int b,
-                              const float *a, const float *bimg, float *score) {
-    const sng_graph *g = inf->g;
-    int B = inf->o.batch;
-    int64_t img = sngi_shape_numel(&g->nodes[io->img[0]].shape);
-    sng_status st;
-    if (io->score_out >= 0) {
-        float *xa = sng_session_value(inf, g->nodes[io->img[0]].name, NULL);
-        float *xb = sng_session_value(inf, g->nodes[io->img[1]].name, NULL);
-        for (int off = 0; off < b; off += B) {
-            int k = b - off < B ? b - off : B;
-            memcpy(xa, a + (size_t)off * img, sizeof(float) * (size_t)(k * img));
-            memcpy(xb, bimg + (size_t)off * img, sizeof(float) * (size_t)(k * img));
-            if (k < B) {
-                memset(xa + (size_t)k * img, 0, sizeof(float) * (size_t)((B - k) * img));
-                memset(xb + (size_t)k * img, 0, sizeof(float) * (size_t)((B - k) * img));
-            }
-            if ((st = sng_session_forward(inf, NULL))) return st;
-            const float *y = sng_session_value(inf, g->nodes[io->score_out].name, NULL);
-            memcpy(score + off, y, sizeof(float) * (size_t)k);
-        }
-        return SNG_OK;
-    }
-    /* Embedding model: score = -||emb(a) - emb(b)||. */
-    int64_t e = sngi_shape_numel(&g->nodes[io->emb_out].shape);
-    float *x = sng_session_value(inf, g->nodes[io->img[0]].name, NULL);
-    float *ea = malloc(sizeof(float) * (size_t)(B * e));
-    if (!ea) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-    for (int off = 0; off < b; off += B) {
-        int k = b - off < B ? b - off : B;
-        memset(x, 0, sizeof(float) * (size_t)(B * img));
-        memcpy(x, a + (size_t)off * img, sizeof(float) * (size_t)(k * img));
-        if ((st = sng_session_forward(inf, NULL))) break;
-        memcpy(ea, sng_session_value(inf, g->nodes[io->emb_out].name, NULL),
-               sizeof(float) * (size_t)(B * e));
-        memset(x, 0, sizeof(float) * (size_t)(B * img));
-        memcpy(x, bimg + (size_t)off * img, sizeof(float) * (size_t)(k * img));
-        if ((st = sng_session_forward(inf, NULL))) break;
-        const float *eb = sng_session_value(inf, g->nodes[io->emb_out].name, NULL);
-        for (int i = 0; i < k; i++) {
-            double d = 0;
-            for (int64_t j = 0; j < e; j++) {
-                double t = (double)ea[i * e + j] - eb[i * e + j];
-                d += t * t;
-            }
-            score[off + i] = (float)-sqrt(d);
-        }
-    }
-    free(ea);
-    return st;
-}
-
-sng_status sngi_evaluate(sng_ctx *ctx, sng_session *inf, const sngi_feed *feed, int split,
-                         int64_t max_pairs, int episodes, int way, int shot, double thr,
-                         sngi_eval_result *res, float *scores, float *labels) {
-    sngi_io io;
-    sng_status st = sngi_io_get(ctx, inf->g, &io);
-    if (st) return st;
-    memset(res, 0, sizeof *res);
-    res->oneshot_acc = -1;
-    int64_t n = feed->n_pairs[split] < max_pairs ? feed->n_pairs[split] : max_pairs;
-    int64_t img = sngi_shape_numel(&inf->g->nodes[io.img[0]].shape);
-    const int chunk = 64;
-    float *a = malloc(sizeof(float) * (size_t)(chunk * img));
-    float *b = malloc(sizeof(float) * (size_t)(chunk * img));
-    float *sc = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
-    float *lb = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
-    int cap = way * shot > chunk ? way * shot : chunk;
-    float *q = malloc(sizeof(float) * (size_t)(cap * img));
-    float *sup = malloc(sizeof(float) * (size_t)(cap * img));
-    float *es = malloc(sizeof(float) * (size_t)cap);
-    if (!a || !b || !sc || !lb || !q || !sup || !es) {
-        st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    int64_t got_total = 0;
-    for (int64_t i = 0; i < n && !st; i += chunk) {
-        int want = n - i < chunk ? (int)(n - i) : chunk, got = 0;
-        if ((st = feed->pairs(feed->user, split, i, want, a, b, lb + got_total, &got))) break;
-        if (got <= 0) break;
-        st = score_pairs(ctx, inf, &io, got, a, b, sc + got_total);
-        got_total += got;
-    }
-    if (st) goto out;
-    res->n_pairs = got_total;
-    sngi_verif_metrics(sc, lb, (size_t)got_total, &res->verif);
-    res->acc_at_thr = sngi_verif_accuracy(sc, lb, (size_t)got_total, thr);
-    if (scores) memcpy(scores, sc, sizeof(float) * (size_t)got_total);
-    if (labels) memcpy(labels, lb, sizeof(float) * (size_t)got_total);
-    if (episodes > 0 && feed->episode) {
-        /* Several episodes share one forward: as many as fit the session's batch. */
-        int ws = way * shot, per = inf->o.batch / ws > 0 ? inf->o.batch / ws : 1;
-        int cap_e = per * ws;
-        float *qa = malloc(sizeof(float) * (size_t)cap_e * (size_t)img);
-        float *sa = malloc(sizeof(float) * (size_t)cap_e * (size_t)img);
-        float *ea = malloc(sizeof(float) * (size_t)cap_e);
-        int *ans = malloc(sizeof(int) * (size_t)per);
-        if (!qa || !sa || !ea || !ans) st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-        int correct = 0, done = 0, stop = 0;
-        for (int e0 = 0; e0 < episodes && !st && !stop; e0 += per) {
-            int m = 0;
-            for (; m < per && e0 + m < episodes; m++) {
-                float *q1 = qa + (size_t)m * ws * img, *s1 = sa + (size_t)m * ws * img;
-                st = feed->episode(feed->user, split, e0 + m, way, shot, q1, s1, &ans[m]);
-                if (st == SNG_ERR_DATA) { /* not enough classes in this split: report, no fail */
-                    st = SNG_OK;
-                    stop = 1;
-                    break;
-                }
-                if (st) break;
-                for (int k = 1; k < ws; k++)
-                    memcpy(q1 + (size_t)k * img, q1, sizeof(float) * (size_t)img);
-            }
-            if (st || m == 0) break;
-            if ((st = score_pairs(ctx, inf, &io, m * ws, qa, sa, ea))) break;
-            for (int j = 0; j < m; j++) {
-                int best = 0;
-                double best_s = -INFINITY;
-                for (int c = 0; c < way; c++) {
-                    double sum = 0;
-                    for (int k = 0; k < shot; k++) sum += ea[j * ws + c * shot + k];
-                    if (sum > best_s) best_s = sum, best = c;
-                }
-                correct += best == ans[j];
-                done++;
-            }
-        }
-        free(qa);
-        free(sa);
-        free(ea);
-        free(ans);
-        res->episodes = done;
-        res->way = way;
-        res->shot = shot;
-        res->oneshot_acc = done ? (double)correct / done : -1;
-    }
-out:
-    free(a);
-    free(b);
-    free(sc);
-    free(lb);
-    free(q);
-    free(sup);
-    free(es);
-    return st;
-}
-
-/* ---- reports ---------------------------------------------------------------------------------- */
-static void svg_report(const char *path, const double *loss, int64_t n_loss, const double *far,
-                       const double *tar, size_t n_roc, const char *title) {
-    FILE *f = fopen(path, "w");
-    if (!f) return;
-    const int W = 420, H = 300, M = 40;
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-               "font-family=\"Helvetica\" font-size=\"11\">\n", 2 * W + 20, H + 30);
-    fprintf(f, "<text x=\"10\" y=\"16\" font-size=\"13\">%s</text>\n", title);
-    /* Loss curve. */
-    double lo = INFINITY, hi = -INFINITY;
-    for (int64_t i = 0; i < n_loss; i++) {
-        if (loss[i] < lo) lo = loss[i];
-        if (loss[i] > hi) hi = loss[i];
-    }
-    if (!(hi > lo)) hi = lo + 1;
-    fprintf(f, "<g transform=\"translate(0,24)\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
-               "fill=\"none\" stroke=\"#888\"/>\n", M, 10, W - M - 10, H - M - 10);
-    fprintf(f, "<text x=\"%d\" y=\"%d\">training loss (%.3g .. %.3g) over %lld steps</text>\n", M,
-            H - 12, lo, hi, (long long)n_loss);
-    fprintf(f, "<polyline fill=\"none\" stroke=\"#1f77b4\" points=\"");
-    int64_t every = n_loss / 400 + 1;
-    for (int64_t i = 0; i < n_loss; i += every) {
-        double x = M + (W - M - 10) * (n_loss > 1 ? (double)i / (double)(n_loss - 1) : 0);
-        double y = 10 + (H - M - 10) * (1 - (loss[i] - lo) / (hi - lo));
-        fprintf(f, "%.1f,%.1f ", x, y);
-    }
-    fprintf(f, "\"/></g>\n");
-    /* ROC. */
-    fprintf(f, "<g transform=\"translate(%d,24)\"><rect x=\"%d\" y=\"10\" width=\"%d\" height=\"%d\" "
-               "fill=\"none\" stroke=\"#888\"/>\n", W + 10, M, H - M - 10, H - M - 10);
-    fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"10\" stroke=\"#ccc\"/>\n", M, H - M,
-            H - 10);
-    fprintf(f, "<text x=\"%d\" y=\"%d\">ROC on the test split (FAR -> TAR)</text>\n", M, H - 12);
-    fprintf(f, "<polyline fill=\"none\" stroke=\"#d62728\" points=\"");
-    for (size_t i = 0; i < n_roc; i++)
-        fprintf(f, "%.1f,%.1f ", M + (H - M - 10) * far[i], 10 + (H - M - 10) * (1 - tar[i]));
-    fprintf(f, "\"/></g>\n</svg>\n");
-    fclose(f);
-}
-
-static void metrics_json(char *buf, size_t n, const sngi_eval_result *r, double thr) {
-    snprintf(buf, n,
-             "{\"auc\":%.6f,\"eer\":%.6f,\"tar_at_far_1e-3\":%.6f,\"accuracy\":%.6f,"
-             "\"threshold\":%.6g,\"pairs\":%lld,\"oneshot_accuracy\":%.6f,\"way\":%d,\"shot\":%d,"
-             "\"episodes\":%d}",
-             r->verif.auc, r->verif.eer, r->verif.tar_at_far3, r->acc_at_thr, thr,
-             (long long)r->n_pairs, r->oneshot_acc, r->way, r->shot, r->episodes);
 }
 
 /* ---- the loop --------------------------------------------------------------------------------- */
@@ -540,7 +316,7 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
             if (!(st = sngi_evaluate(ctx, inf, feed, SNGI_SPLIT_VAL, eval_pairs, 0, way, shot,
                                      threshold, &ev, NULL, NULL))) {
                 threshold = ev.verif.best_thr;
-                metrics_json(mj, sizeof mj, &ev, threshold);
+                sngi_metrics_json(mj, sizeof mj, &ev, threshold);
                 fprintf(log, "{\"step\":%lld,\"val\":%s}\n", (long long)step + 1, mj);
                 fflush(log);
                 if (ev.verif.auc > best_val) {
@@ -591,7 +367,7 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
             if (!st && feed->has_split[split] &&
                 !(st = sngi_evaluate(ctx, inf, feed, split, eval_pairs, (int)episodes, (int)way,
                                      (int)shot, threshold, &ev, sc, lb))) {
-                metrics_json(mj, sizeof mj, &ev, threshold);
+                sngi_metrics_json(mj, sizeof mj, &ev, threshold);
                 fprintf(log, "{\"step\":%lld,\"test\":%s}\n", (long long)step, mj);
                 n_roc = sngi_verif_roc(sc, lb, (size_t)ev.n_pairs, far, tar, 64);
                 FILE *r = fopen(rep_path, "w");
@@ -624,7 +400,7 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
             }
             char title[512];
             snprintf(title, sizeof title, "sngraph run: %s", g->name);
-            svg_report(svg_path, losses, n_loss, far, tar, n_roc, title);
+            sngi_svg_report(svg_path, losses, n_loss, far, tar, n_roc, title);
         }
         free(sc);
         free(lb);
