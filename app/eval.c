@@ -37,6 +37,42 @@ sng_status sngi_io_get(sng_ctx *ctx, const sng_graph *g, sngi_io *io) {
     return SNG_OK;
 }
 
+sng_status sngi_io_check_feedable(sng_ctx *ctx, const sng_graph *g, const sngi_io *io,
+                                  int training) {
+    int fed = io->n_img + (io->label >= 0);
+    for (int i = 0; i < g->n_inputs && fed < g->n_inputs; i++) {
+        int v = g->inputs[i], known = v == io->label;
+        for (int k = 0; k < io->n_img; k++) known |= v == io->img[k];
+        if (!known)
+            return sngi_fail(ctx, SNG_ERR_MODEL,
+                             "%s: input '%s' has no role: a model takes two image inputs and a "
+                             "label (pairs), or three image inputs (triplets)",
+                             g->file, g->nodes[v].name);
+    }
+    const sngi_node *first = &g->nodes[io->img[0]];
+    if (first->shape.nd != 3)
+        return sngi_fail(ctx, SNG_ERR_MODEL, "%s: image input '%s' must be (C,H,W)", g->file,
+                         first->name);
+    for (int k = 1; k < io->n_img; k++) {
+        const sngi_node *n = &g->nodes[io->img[k]];
+        if (!sngi_shape_eq(&n->shape, &first->shape)) {
+            char a[64], b[64];
+            return sngi_fail(ctx, SNG_ERR_MODEL,
+                             "%s: image inputs '%s' %s and '%s' %s differ in shape: one dataset "
+                             "feeds them all",
+                             g->file, first->name, sngi_shape_str(&first->shape, a, sizeof a),
+                             n->name, sngi_shape_str(&n->shape, b, sizeof b));
+        }
+    }
+    if (training && !((io->n_img == 2 && io->label >= 0) || (io->n_img == 3 && io->label < 0)))
+        return sngi_fail(ctx, SNG_ERR_MODEL,
+                         "%s: cannot train a model with %d image input%s%s: it needs two image "
+                         "inputs and a label (pairs), or three image inputs (triplets)",
+                         g->file, io->n_img, io->n_img == 1 ? "" : "s",
+                         io->label >= 0 ? " and a label" : "");
+    return SNG_OK;
+}
+
 /* ---- evaluation ----------------------------------------------------------------------------- */
 /* Scores b pairs (a[i], bimg[i]) with the inference session into score[0..b). */
 static sng_status score_pairs(sng_ctx *ctx, sng_session *inf, const sngi_io *io, int b,

@@ -84,6 +84,7 @@ sng_status sngi_model_open(sng_ctx *ctx, const char *ckpt, int batch, int head_b
     if ((st = sngi_io_get(ctx, m->g, &io)) || (st = find_embeddings(ctx, m, &io))) goto fail;
     m->score = m->emb_b >= 0 ? io.score_out : -1;
     m->img_shape = m->g->nodes[m->img_a].shape;
+    if ((st = sngi_prep_from_graph(ctx, m->g, m->img_a, &m->prep))) goto fail;
     m->img_numel = sngi_shape_numel(&m->img_shape);
     m->emb_numel = sngi_shape_numel(&m->g->nodes[m->emb_a].shape);
     m->threshold = sngi_ckpt_num(c, "threshold", m->score >= 0 ? 0.5 : -1.0);
@@ -118,6 +119,11 @@ fail:
     sngi_ckpt_free(c);
     sngi_model_close(m);
     return st;
+}
+
+sng_status sngi_model_decode(const sngi_model *m, const char *label, const uint8_t *buf, size_t n,
+                             int no_resize, float *dst) {
+    return sngi_prep_decode(m->ctx, &m->prep, label, buf, n, no_resize, dst);
 }
 
 sng_status sngi_model_embed(sngi_model *m, const float *img, int n, float *emb) {

@@ -6,6 +6,7 @@
 #ifndef SNG_INFER_H
 #define SNG_INFER_H
 
+#include "app/preprocess.h"
 #include "engine/session.h"
 
 typedef struct sngi_model {
@@ -16,6 +17,7 @@ typedef struct sngi_model {
     int score;             /* similarity output (one value per pair), or -1: embedding distance */
     int64_t img_numel, emb_numel;
     sngi_shape img_shape;
+    sngi_prep prep;        /* how images become inputs: the model's recorded data settings */
     double threshold;      /* calibrated: score >= threshold means "same" */
     uint64_t fingerprint;  /* FNV-1a of the parameters: identifies the checkpoint */
     sng_session *branch;   /* batch `batch`: img_a -> emb_a */
@@ -31,6 +33,10 @@ typedef struct sngi_model {
 sng_status sngi_model_open(sng_ctx *ctx, const char *ckpt, int batch, int head_batch, int threads,
                            sngi_model **out);
 void sngi_model_close(sngi_model *m);
+/* Decodes an encoded image into img_numel floats at dst, preprocessed exactly as the model was
+ * trained (app/preprocess.h); `label` names the image in messages. */
+sng_status sngi_model_decode(const sngi_model *m, const char *label, const uint8_t *buf, size_t n,
+                             int no_resize, float *dst);
 /* Embeds n images (n * img_numel floats) into emb (n * emb_numel). */
 sng_status sngi_model_embed(sngi_model *m, const float *img, int n, float *emb);
 /* Scores n pairs of embeddings: score[i] = similarity(ea[i], eb[i]) (higher = more alike). When

@@ -10,50 +10,39 @@
 #include <string.h>
 
 #include "app/optim.h"
+#include "app/settings.h"
 
 sng_status sngi_optim_config(sng_ctx *ctx, sng_graph *g, sngi_optim *o) {
     memset(o, 0, sizeof *o);
     sng_status st;
-    const char *kind = sngi_cfg_get(g, "train.optimizer");
-    if (!kind || !strcmp(kind, "sgd"))
-        o->kind = SNGI_OPT_SGD;
-    else if (!strcmp(kind, "adam"))
-        o->kind = SNGI_OPT_ADAM;
-    else if (!strcmp(kind, "adamw"))
-        o->kind = SNGI_OPT_ADAMW;
-    else
-        return sngi_fail(ctx, SNG_ERR_MODEL, "train.optimizer=\"%s\": expected sgd, adam or adamw",
-                         kind);
+    int kind, sch;
     long v;
-    if ((st = sngi_cfg_double(ctx, g, "train.lr", o->kind == SNGI_OPT_SGD ? 0.01 : 1e-3, 0, 10,
-                              &o->lr)))
+    if ((st = sngi_setting_choice(ctx, g, "train.optimizer", &kind))) return st;
+    static const int kinds[] = {SNGI_OPT_SGD, SNGI_OPT_ADAM, SNGI_OPT_ADAMW};
+    o->kind = kinds[kind];
+    if ((st = sngi_setting_double_or(ctx, g, "train.lr", o->kind == SNGI_OPT_SGD ? 0.01 : 1e-3,
+                                     &o->lr)) ||
+        (st = sngi_setting_double(ctx, g, "train.momentum", &o->momentum)) ||
+        (st = sngi_setting_int(ctx, g, "train.nesterov", &v)))
         return st;
-    if ((st = sngi_cfg_double(ctx, g, "train.momentum", 0.9, 0, 0.999999, &o->momentum))) return st;
-    if ((st = sngi_cfg_int(ctx, g, "train.nesterov", 0, 0, 1, &v))) return st;
     o->nesterov = (int)v;
-    if ((st = sngi_cfg_double(ctx, g, "train.beta1", 0.9, 0, 0.999999, &o->beta1))) return st;
-    if ((st = sngi_cfg_double(ctx, g, "train.beta2", 0.999, 0, 0.99999999, &o->beta2))) return st;
-    if ((st = sngi_cfg_double(ctx, g, "train.eps", 1e-8, 1e-12, 1, &o->eps))) return st;
-    if ((st = sngi_cfg_double(ctx, g, "train.weight_decay", o->kind == SNGI_OPT_ADAMW ? 0.01 : 0, 0,
-                              1, &o->weight_decay)))
+    if ((st = sngi_setting_double(ctx, g, "train.beta1", &o->beta1)) ||
+        (st = sngi_setting_double(ctx, g, "train.beta2", &o->beta2)) ||
+        (st = sngi_setting_double(ctx, g, "train.eps", &o->eps)) ||
+        (st = sngi_setting_double_or(ctx, g, "train.weight_decay",
+                                     o->kind == SNGI_OPT_ADAMW ? 0.01 : 0, &o->weight_decay)) ||
+        (st = sngi_setting_choice(ctx, g, "train.schedule", &sch)))
         return st;
-    const char *sch = sngi_cfg_get(g, "train.schedule");
-    if (!sch || !strcmp(sch, "constant"))
-        o->schedule = SNGI_LR_CONSTANT;
-    else if (!strcmp(sch, "step"))
-        o->schedule = SNGI_LR_STEP;
-    else if (!strcmp(sch, "cosine"))
-        o->schedule = SNGI_LR_COSINE;
-    else
-        return sngi_fail(ctx, SNG_ERR_MODEL,
-                         "train.schedule=\"%s\": expected constant, step or cosine", sch);
-    if ((st = sngi_cfg_int(ctx, g, "train.warmup", 0, 0, 1L << 40, &v))) return st;
+    static const int schedules[] = {SNGI_LR_CONSTANT, SNGI_LR_STEP, SNGI_LR_COSINE};
+    o->schedule = schedules[sch];
+    if ((st = sngi_setting_int(ctx, g, "train.warmup", &v))) return st;
     o->warmup = v;
-    if ((st = sngi_cfg_int(ctx, g, "train.step_every", 1000, 1, 1L << 40, &v))) return st;
+    if ((st = sngi_setting_int(ctx, g, "train.step_every", &v))) return st;
     o->step_every = v;
-    if ((st = sngi_cfg_double(ctx, g, "train.gamma", 0.1, 0, 1, &o->gamma))) return st;
-    if ((st = sngi_cfg_double(ctx, g, "train.min_lr", 0, 0, 10, &o->min_lr))) return st;
-    if ((st = sngi_cfg_double(ctx, g, "train.clip_norm", 0, 0, 1e9, &o->clip_norm))) return st;
+    if ((st = sngi_setting_double(ctx, g, "train.gamma", &o->gamma)) ||
+        (st = sngi_setting_double(ctx, g, "train.min_lr", &o->min_lr)) ||
+        (st = sngi_setting_double(ctx, g, "train.clip_norm", &o->clip_norm)))
+        return st;
     return SNG_OK;
 }
 

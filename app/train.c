@@ -18,6 +18,7 @@
 #include "app/ckpt.h"
 #include "app/dist.h"
 #include "app/report.h"
+#include "app/settings.h"
 #include "app/train.h"
 #include "app/weights.h"
 
@@ -95,26 +96,24 @@ static sng_status read_cfg(sng_ctx *ctx, sng_graph *g, train_cfg *c, sngi_optim 
     sng_status st;
     long batch, steps, seed, eval_every, ckpt_every, log_every, patience, eval_pairs, episodes,
         way, shot, eval_batch;
-    if ((st = sngi_cfg_int(ctx, g, "train.batch", 32, 1, 1 << 16, &batch)) ||
-        (st = sngi_cfg_int(ctx, g, "train.steps", 1000, 1, 1L << 40, &steps)) ||
-        (st = sngi_cfg_int(ctx, g, "train.seed", 1, 0, 1L << 62, &seed)) ||
-        (st = sngi_cfg_int(ctx, g, "train.eval_every", 0, 0, 1L << 40, &eval_every)) ||
-        (st = sngi_cfg_int(ctx, g, "train.checkpoint_every", 0, 0, 1L << 40, &ckpt_every)) ||
-        (st = sngi_cfg_int(ctx, g, "train.log_every", 10, 1, 1L << 40, &log_every)) ||
-        (st = sngi_cfg_int(ctx, g, "train.patience", 0, 0, 1L << 20, &patience)) ||
-        (st = sngi_cfg_int(ctx, g, "eval.pairs", 1000, 2, 1L << 30, &eval_pairs)) ||
-        (st = sngi_cfg_int(ctx, g, "eval.episodes", 400, 0, 1L << 20, &episodes)) ||
-        (st = sngi_cfg_int(ctx, g, "eval.way", 20, 2, 1000, &way)) ||
-        (st = sngi_cfg_int(ctx, g, "eval.shot", 1, 1, 100, &shot)) ||
-        (st = sngi_cfg_int(ctx, g, "eval.batch", 64, 1, 1 << 16, &eval_batch)) ||
-        (st = sngi_cfg_int(ctx, g, "train.epochs", 0, 0, 1L << 30, &c->epochs)))
+    if ((st = sngi_setting_int(ctx, g, "train.batch", &batch)) ||
+        (st = sngi_setting_int(ctx, g, "train.steps", &steps)) ||
+        (st = sngi_setting_int(ctx, g, "train.seed", &seed)) ||
+        (st = sngi_setting_int(ctx, g, "train.eval_every", &eval_every)) ||
+        (st = sngi_setting_int(ctx, g, "train.checkpoint_every", &ckpt_every)) ||
+        (st = sngi_setting_int(ctx, g, "train.log_every", &log_every)) ||
+        (st = sngi_setting_int(ctx, g, "train.patience", &patience)) ||
+        (st = sngi_setting_int(ctx, g, "eval.pairs", &eval_pairs)) ||
+        (st = sngi_setting_int(ctx, g, "eval.episodes", &episodes)) ||
+        (st = sngi_setting_int(ctx, g, "eval.way", &way)) ||
+        (st = sngi_setting_int(ctx, g, "eval.shot", &shot)) ||
+        (st = sngi_setting_int(ctx, g, "eval.batch", &eval_batch)) ||
+        (st = sngi_setting_int(ctx, g, "train.epochs", &c->epochs)))
         return st;
-    c->init_from = sngi_cfg_get(g, "train.init_from");
-    if (c->init_from && !*c->init_from) c->init_from = NULL;
+    if ((st = sngi_setting_text(ctx, g, "train.init_from", &c->init_from))) return st;
     if ((st = sngi_optim_config(ctx, g, opt))) return st;
     opt->total_steps = steps;
-    if ((st = sngi_cfg_check_unused(ctx, g, "train.")) || (st = sngi_cfg_check_unused(ctx, g, "eval.")))
-        return st;
+    if ((st = sngi_settings_check(ctx, g))) return st;
     *c = (train_cfg){batch,      steps,      seed,     eval_every, ckpt_every, log_every,
                      patience,   eval_pairs, episodes, way,        shot,       eval_batch,
                      c->epochs,  c->init_from};
@@ -138,7 +137,8 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
          eval_pairs = c.eval_pairs, episodes = c.episodes, way = c.way, shot = c.shot,
          eval_batch = c.eval_batch;
     sngi_io io;
-    if ((st = sngi_io_get(ctx, g, &io))) return st;
+    if ((st = sngi_io_get(ctx, g, &io)) || (st = sngi_io_check_feedable(ctx, g, &io, 1)))
+        return st;
     /* Data parallel (engine/dist.c): every rank trains on its shard of batch pairs (the feed
      * slices them out of the global batch of P*batch), gradients are averaged, and rank 0 alone
      * evaluates and writes. With one process these are all no-ops. */
@@ -233,9 +233,10 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
     sngi_stop_requested = 0;
     sig_said = 0;
 
-    float *inputs[SNG_MAX_DIMS + 8];
-    int n_in = g->n_inputs < 8 ? g->n_inputs : 8;
-    for (int i = 0; i < n_in; i++) inputs[i] = sng_session_value(s, g->nodes[g->inputs[i]].name, NULL);
+    /* The feed fills inputs by role, whatever order the model declares them in. */
+    float *inputs[3];
+    for (int k = 0; k < io.n_img; k++) inputs[k] = sng_session_value(s, g->nodes[io.img[k]].name, NULL);
+    if (io.label >= 0) inputs[2] = sng_session_value(s, g->nodes[io.label].name, NULL);
     double *losses = calloc((size_t)(steps - start + 1), sizeof(double));
     /* The losses averaged over ranks: the total, then each loss node (P > 1 only). */
     double *lmean = calloc((size_t)g->n_losses + 1, sizeof(double));

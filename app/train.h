@@ -15,8 +15,8 @@ enum { SNGI_SPLIT_TRAIN = 0, SNGI_SPLIT_VAL = 1, SNGI_SPLIT_TEST = 2 };
 
 typedef struct sngi_feed {
     void *user;
-    /* Fills the model's inputs (in graph input order; labels included) for training step
-     * `step` at batch `batch`. Must be a pure function of (seed, step) so runs can resume. Adds
+    /* Fills the buffers of training step `step` at batch `batch`, by role in the sampler's
+     * order: pairs {image A, image B, label}, triplets {anchor, positive, negative}. Must be a pure function of (seed, step) so runs can resume. Adds
      * the seconds spent waiting for data to *wait. */
     sng_status (*train_batch)(void *user, float *const *inputs, int batch, int64_t step,
                               double *wait);
@@ -75,6 +75,10 @@ typedef struct sngi_io {
     int emb_out;                /* output embedding (per-sample numel > 1), or -1 */
 } sngi_io;
 sng_status sngi_io_get(sng_ctx *ctx, const sng_graph *g, sngi_io *io);
+/* Refuses a model that a feed cannot fill by role: an input with no role, image inputs of
+ * different shapes, or (training) neither pairs+label nor triplets. */
+sng_status sngi_io_check_feedable(sng_ctx *ctx, const sng_graph *g, const sngi_io *io,
+                                  int training);
 
 /* Set by the signal handler; the loop stops cleanly at the next step. */
 extern volatile int sngi_stop_requested;

@@ -89,36 +89,6 @@ missing:
     return 2;
 }
 
-/* Decodes an encoded image and converts it to the model's (C,H,W) floats, x/255. `label` names
- * it in messages (a file, or ARCHIVE:ENTRY). With no_resize an image of another size or channel
- * count is an error naming both shapes. */
-static sng_status decode_into(sng_ctx *ctx, const sngi_model *m, const char *label,
-                              const uint8_t *buf, size_t n, int no_resize, float *dst) {
-    sngi_image img = {0};
-    char why[256] = "";
-    sng_status s = sngi_decode_image(buf, n, &img, why, sizeof why);
-    if (s) return sngi_fail(ctx, s, "%s: cannot decode the image: %s", label, why);
-    int C = m->img_shape.d[0], H = m->img_shape.d[1], W = m->img_shape.d[2];
-    if (no_resize && (img.c != C || img.h != H || img.w != W)) {
-        free(img.pix);
-        return sngi_fail(ctx, SNG_ERR_DATA,
-                         "%s: image is %dx%dx%d (CxHxW) but the model takes %dx%dx%d "
-                         "(drop --no-resize to convert and resize)",
-                         label, img.c, img.h, img.w, C, H, W);
-    }
-    uint8_t *planar = malloc((size_t)C * H * W);
-    if (!planar) {
-        free(img.pix);
-        return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-    }
-    s = sngi_image_convert(img.pix, img.c, img.h, img.w, planar, C, H, W);
-    free(img.pix);
-    if (!s)
-        for (size_t i = 0; i < (size_t)C * H * W; i++) dst[i] = planar[i] * (1.0f / 255.0f);
-    free(planar);
-    return s ? sngi_fail(ctx, s, "%s: cannot convert the image", label) : SNG_OK;
-}
-
 /* Reads a whole regular file (at most 256 MiB). *buf is owned by the caller (free). */
 static sng_status read_file(sng_ctx *ctx, const char *path, uint8_t **buf, size_t *n) {
     *buf = NULL;
@@ -146,7 +116,7 @@ static sng_status load_image(sng_ctx *ctx, const sngi_model *m, const char *path
     uint8_t *buf;
     size_t n;
     sng_status s = read_file(ctx, path, &buf, &n);
-    if (!s) s = decode_into(ctx, m, path, buf, n, no_resize, dst);
+    if (!s) s = sngi_model_decode(m, path, buf, n, no_resize, dst);
     free(buf);
     return s;
 }
@@ -215,7 +185,7 @@ static sng_status set_push(img_set *s, const char *name, const char *stem, const
         if (!nn || !ns || !ne) return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
         s->cap = cap;
     }
-    sng_status st = decode_into(s->ctx, m, name, buf, n, s->no_resize,
+    sng_status st = sngi_model_decode(m, name, buf, n, s->no_resize,
                                 s->pix + (size_t)s->pending * (size_t)m->img_numel);
     if (st) return st;
     s->names[s->n] = strdup(name);

@@ -68,7 +68,7 @@ const char *sngi_cfg_get(sng_graph *g, const char *key) {
     return g->cfg.kv[i].val;
 }
 
-static sng_status bad(sng_ctx *ctx, sng_graph *g, const char *key, const char *what) {
+sng_status sngi_cfg_bad(sng_ctx *ctx, sng_graph *g, const char *key, const char *what) {
     int i = find(g, key);
     return sngi_fail_at(ctx, SNG_ERR_MODEL, g->cfg.files[i], g->cfg.kv[i].line,
                         "setting %s=\"%s\": %s", key, g->cfg.kv[i].val, what);
@@ -82,11 +82,11 @@ sng_status sngi_cfg_int(sng_ctx *ctx, sng_graph *g, const char *key, long def, l
     char *end;
     errno = 0;
     long x = strtol(v, &end, 10);
-    if (end == v || *end || errno) return bad(ctx, g, key, "not an integer");
+    if (end == v || *end || errno) return sngi_cfg_bad(ctx, g, key, "not an integer");
     if (x < lo || x > hi) {
         char msg[128];
         snprintf(msg, sizeof msg, "out of range [%ld, %ld]", lo, hi);
-        return bad(ctx, g, key, msg);
+        return sngi_cfg_bad(ctx, g, key, msg);
     }
     *out = x;
     return SNG_OK;
@@ -100,11 +100,11 @@ sng_status sngi_cfg_double(sng_ctx *ctx, sng_graph *g, const char *key, double d
     char *end;
     errno = 0;
     double x = strtod(v, &end);
-    if (end == v || *end || errno || !isfinite(x)) return bad(ctx, g, key, "not a number");
+    if (end == v || *end || errno || !isfinite(x)) return sngi_cfg_bad(ctx, g, key, "not a number");
     if (x < lo || x > hi) {
         char msg[128];
         snprintf(msg, sizeof msg, "out of range [%g, %g]", lo, hi);
-        return bad(ctx, g, key, msg);
+        return sngi_cfg_bad(ctx, g, key, msg);
     }
     *out = x;
     return SNG_OK;

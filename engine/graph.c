@@ -466,23 +466,6 @@ static sng_status add_id(sng_ctx *ctx, int **arr, int *n, int id) {
     return SNG_OK;
 }
 
-/* Edit distance of two short strings, capped at 9. */
-static int edit_distance(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 62 || lb > 62) return 9;
-    int d[64][64];
-    for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
-    for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            int v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
-            d[i][j] = v;
-        }
-    return d[la][lb] < 9 ? d[la][lb] : 9;
-}
-
 /* An op's parse stopped at "missing required attribute 'units'": when an attribute nobody read
  * is a near miss of that name ('unitz'), the typo is the real error and is reported instead. */
 static sng_status misspelt_required(sng_ctx *ctx, const sngi_node *n, sng_status st) {
@@ -494,7 +477,7 @@ static sng_status misspelt_required(sng_ctx *ctx, const sngi_node *n, sng_status
     char *q = strchr(want, '\'');
     if (q) *q = 0;
     for (int i = 0; i < n->n_kv; i++)
-        if (!n->kv[i].used && edit_distance(n->kv[i].key, want) <= 2)
+        if (!n->kv[i].used && sngi_edit_distance(n->kv[i].key, want) <= 2)
             return sngi_fail_at(ctx, SNG_ERR_MODEL, n->file, n->kv[i].line,
                                 "<%s name=\"%s\">: unknown attribute '%s' for op '%s' (did you "
                                 "mean '%s'?)",

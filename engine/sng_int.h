@@ -180,6 +180,8 @@ sng_status sngi_node_add_kv(sng_ctx *ctx, sng_graph *g, int id, const char *key,
 /* Appends an input reference (already qualified) to node id (copied). */
 sng_status sngi_node_add_in(sng_ctx *ctx, sng_graph *g, int id, const char *ref);
 /* Dotted-key config entry (used by the reader and by --set). */
+/* Edit distance of two short strings, capped at 9 (for "did you mean" suggestions). */
+int sngi_edit_distance(const char *a, const char *b);
 sng_status sngi_cfg_add(sng_ctx *ctx, sng_graph *g, const char *key, const char *val,
                         const char *file, int line);
 
@@ -214,6 +216,8 @@ sng_status sngi_cfg_int(sng_ctx *ctx, sng_graph *g, const char *key, long def, l
 sng_status sngi_cfg_double(sng_ctx *ctx, sng_graph *g, const char *key, double def, double lo,
                            double hi, double *out);
 /* Fails naming the first key that nobody read (a typo in <train>/<data> or --set). */
+/* Reports key's value as bad ("setting KEY=\"VALUE\": WHAT") where it was written. */
+sng_status sngi_cfg_bad(sng_ctx *ctx, sng_graph *g, const char *key, const char *what);
 sng_status sngi_cfg_check_unused(sng_ctx *ctx, const sng_graph *g, const char *prefix);
 
 /* Deterministic random numbers (splitmix64 / xoshiro-like), used by initialisers and samplers. */

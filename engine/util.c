@@ -147,3 +147,20 @@ void sngi_param_init(const sngi_param *p, float *data, uint64_t seed) {
         init_chunk(data, lo, hi, h + 0x9e3779b97f4a7c15ULL * (uint64_t)c, normal, sd, lim);
     }
 }
+
+/* Edit distance of two short strings, capped at 9. */
+int sngi_edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 62 || lb > 62) return 9;
+    int d[64][64];
+    for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            d[i][j] = v;
+        }
+    return d[la][lb] < 9 ? d[la][lb] : 9;
+}

@@ -1,0 +1,119 @@
+/*
+ * args.c — the option parser of every command (see args.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "args.h"
+
+static int usage(FILE *err, const char *cmd, const char *help, const char *fmt, const char *a,
+                 const char *b) {
+    fprintf(err, "sngraph %s: ", cmd);
+    fprintf(err, fmt, a, b);
+    fprintf(err, "\n%s", help);
+    return SNG_EXIT_USAGE;
+}
+
+static const sngi_arg *find(const sngi_arg *opts, const char *a, size_t len) {
+    for (const sngi_arg *o = opts; o->name; o++)
+        if ((strlen(o->name) == len && !strncmp(o->name, a, len)) ||
+            (o->alias && strlen(o->alias) == len && !strncmp(o->alias, a, len)))
+            return o;
+    return NULL;
+}
+
+/* Stores value v of option o; returns 0 or a usage error. */
+static int store(const sngi_arg *o, char *v, const char *cmd, const char *help, FILE *err) {
+    char range[96];
+    char *end;
+    errno = 0;
+    switch (o->kind) {
+    case SNGI_ARG_INT: {
+        long x = strtol(v, &end, 10);
+        snprintf(range, sizeof range, "an integer in [%.0f, %.0f]", o->lo, o->hi);
+        if (end == v || *end || errno || x < o->lo || x > o->hi)
+            return usage(err, cmd, help, "%s expects %s", o->name, range);
+        *(long *)o->dst = x;
+        break;
+    }
+    case SNGI_ARG_REAL: {
+        double x = strtod(v, &end);
+        snprintf(range, sizeof range, "a number in [%g, %g]", o->lo, o->hi);
+        if (end == v || *end || errno || !isfinite(x) || x < o->lo || x > o->hi)
+            return usage(err, cmd, help, "%s expects %s", o->name, range);
+        *(double *)o->dst = x;
+        break;
+    }
+    case SNGI_ARG_TEXT:
+        *(const char **)o->dst = v;
+        break;
+    case SNGI_ARG_SET: {
+        sngi_sets *s = o->dst;
+        char *eq = strchr(v, '=');
+        if (!eq || eq == v) return usage(err, cmd, help, "%s '%s': expected KEY=VALUE", o->name, v);
+        if (s->n >= SNGI_MAX_SET) return usage(err, cmd, help, "more than 64 %s options%s", o->name, "");
+        *eq = 0;
+        s->set[s->n].key = v;
+        s->set[s->n].value = eq + 1;
+        s->n++;
+        break;
+    }
+    case SNGI_ARG_FLAG:
+        break;
+    }
+    return 0;
+}
+
+int sngi_args_parse(int argc, char **argv, const sngi_arg *opts, const char **pos, int min_pos,
+                    int max_pos, int *n_pos, const char *help, FILE *out, FILE *err) {
+    const char *cmd = argv[0];
+    int np = 0, only_pos = 0;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (!only_pos && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
+            fputs(help, out);
+            return -1;
+        }
+        if (!only_pos && !strcmp(a, "--")) {
+            only_pos = 1;
+            continue;
+        }
+        if (only_pos || a[0] != '-' || !a[1]) {
+            if (np >= max_pos)
+                return usage(err, cmd, help, "unexpected argument '%s'%s", a,
+                             max_pos == 1 ? " (one only)" : "");
+            pos[np++] = a;
+            continue;
+        }
+        char *eq = a[1] == '-' ? strchr(a, '=') : NULL;
+        size_t len = eq ? (size_t)(eq - a) : strlen(a);
+        const sngi_arg *o = find(opts, a, len);
+        if (!o) {
+            if (eq) *eq = 0;
+            return usage(err, cmd, help, "unknown option '%s'%s", a, "");
+        }
+        if (o->given) *o->given = 1;
+        if (o->kind == SNGI_ARG_FLAG) {
+            if (eq) return usage(err, cmd, help, "%s takes no value%s", o->name, "");
+            *(int *)o->dst = 1;
+            continue;
+        }
+        char *v = eq ? eq + 1 : NULL;
+        if (!v) {
+            if (i + 1 >= argc) return usage(err, cmd, help, "%s needs a value%s", o->name, "");
+            v = argv[++i];
+        }
+        int rc = store(o, v, cmd, help, err);
+        if (rc) return rc;
+    }
+    if (np < min_pos)
+        return usage(err, cmd, help, "missing %s%s", min_pos - np > 1 ? "arguments" : "an argument",
+                     "");
+    if (n_pos) *n_pos = np;
+    return 0;
+}

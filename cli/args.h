@@ -1,0 +1,52 @@
+/*
+ * args.h — one table-driven option parser for every command: `--name value`, `--name=value`,
+ * flags, repeated `--set KEY=VALUE`, and positionals. An option has one range, given where
+ * it is declared, so `--threads` means the same everywhere.
+ */
+#ifndef SNG_CLI_ARGS_H
+#define SNG_CLI_ARGS_H
+
+#include <stdio.h>
+
+#include "sngraph/sngraph.h"
+
+#define SNGI_MAX_SET 64
+/* The most threads any command accepts: far above any core count, far below what makes libgomp
+ * fail to create its team. */
+#define SNGI_MAX_THREADS 1024
+
+typedef enum {
+    SNGI_ARG_FLAG,  /* int *: set to 1 */
+    SNGI_ARG_INT,   /* long *: an integer in [lo, hi] */
+    SNGI_ARG_REAL,  /* double *: a finite number in [lo, hi] */
+    SNGI_ARG_TEXT,  /* const char **: the argument, borrowed from argv */
+    SNGI_ARG_SET    /* sngi_sets *: KEY=VALUE, repeatable */
+} sngi_arg_kind;
+
+typedef struct sngi_arg {
+    const char *name;   /* "--threads" */
+    const char *alias;  /* "-q", or NULL */
+    sngi_arg_kind kind;
+    void *dst;
+    double lo, hi;      /* INT, REAL */
+    int *given;         /* optional: set to 1 when the option appears */
+} sngi_arg;
+
+typedef struct sngi_sets {
+    sng_setting set[SNGI_MAX_SET];
+    int n;
+} sngi_sets;
+
+/* The --threads option every command shares. */
+#define SNGI_ARG_THREADS(dst) {"--threads", NULL, SNGI_ARG_INT, (dst), 0, SNGI_MAX_THREADS, NULL}
+#define SNGI_ARG_END {NULL, NULL, SNGI_ARG_FLAG, NULL, 0, 0, NULL}
+
+/* Parses argv[1..argc) (argv[0] names the command in messages) against opts (ended by
+ * SNGI_ARG_END); other arguments are positionals, stored in pos[0..max_pos) with their count
+ * in *n_pos. `--` ends the options. `--help`/`-h` prints help to out. Returns -1 after help
+ * (exit 0), 0 when parsed, or SNG_EXIT_USAGE after printing the problem and help to err.
+ * KEY=VALUE of --set points into argv, which is modified. */
+int sngi_args_parse(int argc, char **argv, const sngi_arg *opts, const char **pos, int min_pos,
+                    int max_pos, int *n_pos, const char *help, FILE *out, FILE *err);
+
+#endif
