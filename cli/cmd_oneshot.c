@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
 #include "app/ckpt.h"
 #include "app/gallery.h"
@@ -29,11 +30,15 @@ typedef struct common {
     int n_pos;
 } common;
 
+/* Which of the shared options a command takes. */
+enum { O_CKPT = 1, O_OUT = 2, O_FROM = 4, O_TOP = 8, O_BATCH = 16, O_JSON = 32, O_NORESIZE = 64 };
+
+/* Parses a one-shot command's options (those in `allowed`, plus --threads) into c. Returns
+ * 1 after --help, 2 after a usage error (printed), 0 when parsed. */
 static int parse_common(int argc, char **argv, FILE *out, FILE *err, const char *help,
-                        common *c) {
+                        int allowed, common *c) {
     memset(c, 0, sizeof *c);
-    c->top = 5;
-    c->batch = 64;
+    long top = 5, batch = 64;
     /* One array for the process, grown to the longest command line seen (commands run one
      * after another), so no exit path has to free it. */
     static const char **pos;
@@ -47,46 +52,25 @@ static int parse_common(int argc, char **argv, FILE *out, FILE *err, const char 
         pos = np, pos_cap = argc + 1;
     }
     c->pos = pos;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *nx = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(help, out);
-            return 1;
-        } else if (!strcmp(a, "--ckpt")) {
-            if (!nx) goto missing;
-            c->ckpt = nx, i++;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if (!nx) goto missing;
-            c->out_path = nx, i++;
-        } else if (!strcmp(a, "--from")) {
-            if (!nx) goto missing;
-            c->from = nx, i++;
-        } else if (!strcmp(a, "--top") || !strcmp(a, "--batch") || !strcmp(a, "--threads")) {
-            char *end;
-            long v = nx ? strtol(nx, &end, 10) : -1;
-            if (!nx || *end || v < (strcmp(a, "--threads") ? 1 : 0) || v > 1000000) {
-                fprintf(err, "sngraph %s: %s expects a positive integer\n", argv[0], a);
-                return 2;
-            }
-            if (!strcmp(a, "--top")) c->top = (int)v;
-            else if (!strcmp(a, "--batch")) c->batch = (int)v;
-            else c->threads = v;
-            i++;
-        } else if (!strcmp(a, "--json")) {
-            c->json = 1;
-        } else if (!strcmp(a, "--no-resize")) {
-            c->no_resize = 1;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(err, "sngraph %s: unknown option '%s'\n%s", argv[0], a, help);
-            return 2;
-        } else {
-            c->pos[c->n_pos++] = a;
-        }
-    }
-    return 0;
-missing:
-    fprintf(err, "sngraph %s: an option is missing its value\n%s", argv[0], help);
-    return 2;
+    const sngi_arg all[] = {
+        {"--ckpt", NULL, SNGI_ARG_TEXT, &c->ckpt, 0, 0, NULL},
+        {"--output", "-o", SNGI_ARG_TEXT, &c->out_path, 0, 0, NULL},
+        {"--from", NULL, SNGI_ARG_TEXT, &c->from, 0, 0, NULL},
+        {"--top", NULL, SNGI_ARG_INT, &top, 1, 1 << 20, NULL},
+        {"--batch", NULL, SNGI_ARG_INT, &batch, 1, 4096, NULL},
+        {"--json", NULL, SNGI_ARG_FLAG, &c->json, 0, 0, NULL},
+        {"--no-resize", NULL, SNGI_ARG_FLAG, &c->no_resize, 0, 0, NULL},
+    };
+    sngi_arg opts[sizeof all / sizeof all[0] + 2];
+    int n = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (allowed & (1 << i)) opts[n++] = all[i];
+    opts[n++] = (sngi_arg)SNGI_ARG_THREADS(&c->threads);
+    opts[n] = (sngi_arg)SNGI_ARG_END;
+    int rc = sngi_args_parse(argc, argv, opts, c->pos, 0, argc, &c->n_pos, help, out, err);
+    c->top = (int)top;
+    c->batch = (int)batch;
+    return rc < 0 ? 1 : rc ? 2 : 0;
 }
 
 /* Reads a whole regular file (at most 256 MiB). *buf is owned by the caller (free). */
@@ -254,7 +238,8 @@ int sngi_cmd_compare(int argc, char **argv, FILE *out, FILE *err) {
         "calibrated threshold. Images are converted and resized to the model's input unless\n"
         "--no-resize is given (then another size is an error).\n";
     common c;
-    int r = parse_common(argc, argv, out, err, help, &c);
+    int r = parse_common(argc, argv, out, err, help,
+                         O_CKPT | O_JSON | O_NORESIZE, &c);
     if (r) return r == 1 ? SNG_EXIT_OK : SNG_EXIT_USAGE;
     if (!c.ckpt || c.n_pos != 2) {
         fprintf(err, "sngraph compare: need --ckpt and two images\n%s", help);
@@ -319,7 +304,8 @@ int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err) {
         "file, or a directory or archive (zip, tar, ...) whose images are taken in name order\n"
         "(named SOURCE:ENTRY; other files are skipped). Default batch 64.\n";
     common c;
-    int r = parse_common(argc, argv, out, err, help, &c);
+    int r = parse_common(argc, argv, out, err, help,
+                         O_CKPT | O_OUT | O_BATCH | O_NORESIZE, &c);
     if (r) return r == 1 ? SNG_EXIT_OK : SNG_EXIT_USAGE;
     if (!c.ckpt || !c.out_path || c.n_pos < 1) {
         fprintf(err, "sngraph embed: need --ckpt, -o and at least one image\n%s", help);
@@ -369,7 +355,8 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
     }
     const char *verb = argv[1];
     common c;
-    int r = parse_common(argc - 1, argv + 1, out, err, help, &c);
+    int r = parse_common(argc - 1, argv + 1, out, err, help,
+                         O_CKPT | O_FROM | O_BATCH | O_JSON | O_NORESIZE, &c);
     if (r) return r == 1 ? SNG_EXIT_OK : SNG_EXIT_USAGE;
     sng_ctx *ctx = sngi_cli_ctx();
     sngi_model *m = NULL;
@@ -465,7 +452,8 @@ int sngi_cmd_identify(int argc, char **argv, FILE *out, FILE *err) {
         "then the head once per identity (batched) on the cached embeddings. An identity at or\n"
         "above the calibrated threshold is a match.\n";
     common c;
-    int r = parse_common(argc, argv, out, err, help, &c);
+    int r = parse_common(argc, argv, out, err, help,
+                         O_CKPT | O_TOP | O_JSON | O_NORESIZE, &c);
     if (r) return r == 1 ? SNG_EXIT_OK : SNG_EXIT_USAGE;
     if (!c.ckpt || c.n_pos != 2) {
         fprintf(err, "sngraph identify: need --ckpt GALLERY IMAGE\n%s", help);
