@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "app/ckpt.h"
+#include "engine/session.h" /* TODO: reach the slab through engine/state.h */
 
 #define CKPT_FORMAT 1
 #define MAX_ENTRY_BYTES ((size_t)1 << 32)

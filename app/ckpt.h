@@ -4,7 +4,7 @@
 #ifndef SNG_CKPT_H
 #define SNG_CKPT_H
 
-#include "engine/session.h"
+#include "engine/state.h"
 
 typedef struct sngi_ckpt_meta {
     int64_t step;

@@ -176,12 +176,13 @@ void sngi_dist_finalize(void) {
 }
 
 sng_status sngi_dist_grad_mean(sng_ctx *ctx, sng_session *s, sngi_dist_stats *stats) {
-    size_t ng = s->slab_floats - s->n_param_floats - s->opt_floats;
+    size_t ng;
+    float *grad = sngi_session_grads(s, &ng);
+    (void)grad; /* used by the MPI build only */
     if (stats) stats->bytes_per_step = (double)ng * sizeof(float) * (D.size > 1);
     if (D.size <= 1 || ng == 0) return SNG_OK;
 #ifdef SNG_HAVE_MPI
     double t0 = now();
-    float *grad = s->slab + s->n_param_floats;
     size_t bucket = BUCKET_FLOATS;
     if ((ng + bucket - 1) / bucket > MAX_BUCKETS) bucket = (ng + MAX_BUCKETS - 1) / MAX_BUCKETS;
     MPI_Request req[MAX_BUCKETS];
@@ -235,7 +236,9 @@ sng_status sngi_dist_bcast(sng_ctx *ctx, void *buf, size_t n) {
 }
 
 sng_status sngi_dist_bcast_slab(sng_ctx *ctx, sng_session *s) {
-    return sngi_dist_bcast(ctx, s->slab, s->slab_floats * sizeof(float));
+    size_t n;
+    float *slab = sngi_session_slab(s, &n);
+    return sngi_dist_bcast(ctx, slab, n * sizeof(float));
 }
 
 sng_status sngi_dist_mean(sng_ctx *ctx, double *x, int n) {

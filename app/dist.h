@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "engine/session.h"
+#include "engine/state.h"
 
 /* Joins the MPI job when the process was started by an MPI launcher (mpirun, srun, mpiexec:
  * detected from their environment) and this build has MPI; otherwise stays single-process.

@@ -77,8 +77,8 @@ sng_status sngi_io_check_feedable(sng_ctx *ctx, const sng_graph *g, const sngi_i
 /* Scores b pairs (a[i], bimg[i]) with the inference session into score[0..b). */
 static sng_status score_pairs(sng_ctx *ctx, sng_session *inf, const sngi_io *io, int b,
                               const float *a, const float *bimg, float *score) {
-    const sng_graph *g = inf->g;
-    int B = inf->o.batch;
+    const sng_graph *g = sngi_session_graph(inf);
+    int B = sngi_session_opts(inf)->batch;
     int64_t img = sngi_shape_numel(&g->nodes[io->img[0]].shape);
     sng_status st;
     if (io->score_out >= 0) {
@@ -131,12 +131,12 @@ sng_status sngi_evaluate(sng_ctx *ctx, sng_session *inf, const sngi_feed *feed, 
                          int64_t max_pairs, int episodes, int way, int shot, double thr,
                          sngi_eval_result *res, float *scores, float *labels) {
     sngi_io io;
-    sng_status st = sngi_io_get(ctx, inf->g, &io);
+    sng_status st = sngi_io_get(ctx, sngi_session_graph(inf), &io);
     if (st) return st;
     memset(res, 0, sizeof *res);
     res->oneshot_acc = -1;
     int64_t n = feed->n_pairs[split] < max_pairs ? feed->n_pairs[split] : max_pairs;
-    int64_t img = sngi_shape_numel(&inf->g->nodes[io.img[0]].shape);
+    int64_t img = sngi_shape_numel(&sngi_session_graph(inf)->nodes[io.img[0]].shape);
     const int chunk = 64;
     float *a = malloc(sizeof(float) * (size_t)(chunk * img));
     float *b = malloc(sizeof(float) * (size_t)(chunk * img));
@@ -166,7 +166,7 @@ sng_status sngi_evaluate(sng_ctx *ctx, sng_session *inf, const sngi_feed *feed, 
     if (labels) memcpy(labels, lb, sizeof(float) * (size_t)got_total);
     if (episodes > 0 && feed->episode) {
         /* Several episodes share one forward: as many as fit the session's batch. */
-        int ws = way * shot, per = inf->o.batch / ws > 0 ? inf->o.batch / ws : 1;
+        int ws = way * shot, per = sngi_session_opts(inf)->batch / ws > 0 ? sngi_session_opts(inf)->batch / ws : 1;
         int cap_e = per * ws;
         float *qa = malloc(sizeof(float) * (size_t)cap_e * (size_t)img);
         float *sa = malloc(sizeof(float) * (size_t)cap_e * (size_t)img);

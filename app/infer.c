@@ -109,7 +109,7 @@ sng_status sngi_model_open(sng_ctx *ctx, const char *ckpt, int batch, int head_b
     /* The fingerprint covers every parameter value: another checkpoint gives another one. */
     uint64_t h = 0xcbf29ce484222325ULL;
     for (int i = 0; i < m->g->n_params; i++)
-        h = fnv1a(h, m->branch->pval[i],
+        h = fnv1a(h, sngi_session_param(m->branch, i),
                   sizeof(float) * (size_t)sngi_shape_numel(&m->g->params[i].shape));
     m->fingerprint = h;
     sngi_ckpt_free(c);

@@ -7,7 +7,7 @@
 #define SNG_INFER_H
 
 #include "app/preprocess.h"
-#include "engine/session.h"
+#include "engine/state.h"
 
 typedef struct sngi_model {
     sng_ctx *ctx;          /* borrowed */

@@ -11,6 +11,7 @@
 
 #include "app/optim.h"
 #include "app/settings.h"
+#include "ops/op.h" /* SNG_PAR_MIN: the same threshold for going parallel as the ops */
 
 sng_status sngi_optim_config(sng_ctx *ctx, sng_graph *g, sngi_optim *o) {
     memset(o, 0, sizeof *o);
@@ -69,27 +70,28 @@ double sngi_optim_lr(const sngi_optim *o, int64_t step) {
 }
 
 double sngi_optim_step(const sngi_optim *o, sng_session *s, int64_t step) {
-    const sng_graph *g = s->g;
+    const sng_graph *g = sngi_session_graph(s);
     double lr = sngi_optim_lr(o, step);
     /* Global gradient norm (deterministic: fixed order, double accumulation). */
     double sq = 0;
     for (int i = 0; i < g->n_params; i++) {
-        if (!s->pgrad[i]) continue;
+        if (!sngi_session_param_grad(s, i)) continue;
         int64_t n = sngi_shape_numel(&g->params[i].shape);
-        const float *gr = s->pgrad[i];
+        const float *gr = sngi_session_param_grad(s, i);
         for (int64_t k = 0; k < n; k++) sq += (double)gr[k] * gr[k];
     }
     double norm = sqrt(sq);
     float clip = o->clip_norm > 0 && norm > o->clip_norm ? (float)(o->clip_norm / norm) : 1.0f;
     int slots = sngi_optim_slots(o);
-    float *state = s->opt_state;
+    size_t n_state;
+    float *state = sngi_session_opt_state(s, &n_state);
     double b1t = 1 - pow(o->beta1, (double)(step + 1)), b2t = 1 - pow(o->beta2, (double)(step + 1));
     for (int i = 0; i < g->n_params; i++) {
-        if (!s->pgrad[i]) continue;
+        if (!sngi_session_param_grad(s, i)) continue;
         int64_t n = sngi_shape_numel(&g->params[i].shape);
         int64_t padded = (n + 15) / 16 * 16;
-        float *w = s->pval[i];
-        const float *gr = s->pgrad[i];
+        float *w = sngi_session_param(s, i);
+        const float *gr = sngi_session_param_grad(s, i);
         float flr = (float)lr, wd = (float)o->weight_decay;
         if (o->kind == SNGI_OPT_SGD) {
             float mom = (float)o->momentum;

@@ -4,7 +4,7 @@
 #ifndef SNG_OPTIM_H
 #define SNG_OPTIM_H
 
-#include "engine/session.h"
+#include "engine/state.h"
 
 typedef enum { SNGI_OPT_SGD = 0, SNGI_OPT_ADAM, SNGI_OPT_ADAMW } sngi_opt_kind;
 typedef enum { SNGI_LR_CONSTANT = 0, SNGI_LR_STEP, SNGI_LR_COSINE } sngi_lr_kind;

@@ -215,11 +215,12 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
     if (P > 1) {
         synced = (st = sngi_dist_agree(ctx, st, NULL)) != SNG_OK;
         if (!st && !(st = sngi_dist_bcast_slab(ctx, s))) st = sngi_dist_bcast(ctx, &at, sizeof at);
+        size_t ng;
+        sngi_session_grads(s, &ng);
         if (!st && root && !o->quiet)
             fprintf(o->err, "sngraph run: %d ranks x batch %ld = %ld pairs per step, %d threads "
                             "per rank, %.1f MB of gradients averaged per step\n",
-                    P, batch, P * batch, s->n_threads,
-                    (double)(s->slab_floats - s->n_param_floats - s->opt_floats) * 4 / 1e6);
+                    P, batch, P * batch, sngi_session_threads(s), (double)ng * 4 / 1e6);
     }
     if (st) goto out;
     int64_t start = at.start;
@@ -312,9 +313,8 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
                       feed->has_split[SNGI_SPLIT_VAL];
         int do_ckpt = ckpt_every && (step + 1) % ckpt_every == 0 && !last;
         if (do_eval && root) {
-            /* Both sessions lay parameters out identically at the start of their slabs. */
-            memcpy(inf->slab, s->slab, inf->n_param_floats * 4);
-            if (!(st = sngi_evaluate(ctx, inf, feed, SNGI_SPLIT_VAL, eval_pairs, 0, way, shot,
+            if (!(st = sngi_session_copy_params(inf, s)) &&
+                !(st = sngi_evaluate(ctx, inf, feed, SNGI_SPLIT_VAL, eval_pairs, 0, way, shot,
                                      threshold, &ev, NULL, NULL))) {
                 threshold = ev.verif.best_thr;
                 sngi_metrics_json(mj, sizeof mj, &ev, threshold);
@@ -352,7 +352,7 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
     sig_len = 0;
     if (!st && root) {
         /* Final evaluation: calibrate the threshold on validation, report on test. */
-        memcpy(inf->slab, s->slab, inf->n_param_floats * 4);
+        st = sngi_session_copy_params(inf, s);
         mj[0] = 0;
         float *sc = NULL, *lb = NULL;
         double far[64], tar[64];

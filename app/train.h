@@ -9,7 +9,7 @@
 
 #include "app/metrics.h"
 #include "app/optim.h"
-#include "engine/session.h"
+#include "engine/state.h"
 
 enum { SNGI_SPLIT_TRAIN = 0, SNGI_SPLIT_VAL = 1, SNGI_SPLIT_TEST = 2 };
 

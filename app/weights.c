@@ -27,7 +27,7 @@ static sng_status on_file(void *ud, const char *path, const uint8_t *data, size_
     if (len < 5 || strcmp(path + len - 4, ".npy")) return SNG_OK; /* manifest, model.xml, END */
     const char *name = strncmp(path, "params/", 7) ? path : path + 7;
     if (!strncmp(path, "optim/", 6)) return SNG_OK;
-    const sng_graph *g = l->s->g;
+    const sng_graph *g = sngi_session_graph(l->s);
     int id = -1;
     for (int i = 0; i < g->n_params && id < 0; i++)
         if (strlen(g->params[i].name) == (size_t)(path + len - 4 - name) &&
@@ -48,7 +48,7 @@ static sng_status on_file(void *ud, const char *path, const uint8_t *data, size_
     if (!sngi_npy_shape_is(dims, nd, &p->shape, got, sizeof got))
         return sngi_fail(l->ctx, SNG_ERR_DATA, "%s: shape %s, but parameter '%s' is %s", what, got,
                          p->name, sngi_shape_str(&p->shape, want, sizeof want));
-    memcpy(l->s->pval[id], v, sizeof(float) * (size_t)sngi_shape_numel(&p->shape));
+    memcpy(sngi_session_param(l->s, id), v, sizeof(float) * (size_t)sngi_shape_numel(&p->shape));
     if (!l->loaded[id]) l->n_loaded++;
     l->loaded[id] = 1;
     return SNG_OK;
@@ -63,7 +63,7 @@ static sng_status on_bad(void *ud, const char *path, const char *why, int fatal)
 
 sng_status sngi_weights_load(sng_ctx *ctx, sng_session *s, const char *src, int *n_loaded,
                              int *n_params) {
-    load_ctx l = {ctx, s, src, calloc((size_t)s->g->n_params + 1, 1), 0};
+    load_ctx l = {ctx, s, src, calloc((size_t)sngi_session_graph(s)->n_params + 1, 1), 0};
     if (!l.loaded) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     sngi_walk_cb cb = {.ud = &l, .file = on_file, .bad = on_bad};
     char kind[64];
@@ -73,6 +73,6 @@ sng_status sngi_weights_load(sng_ctx *ctx, sng_session *s, const char *src, int 
                        src);
     free(l.loaded);
     *n_loaded = l.n_loaded;
-    *n_params = s->g->n_params;
+    *n_params = sngi_session_graph(s)->n_params;
     return st;
 }

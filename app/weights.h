@@ -2,7 +2,7 @@
 #ifndef SNG_WEIGHTS_H
 #define SNG_WEIGHTS_H
 
-#include "engine/session.h"
+#include "engine/state.h"
 
 /* Loads every SRC entry NAME.npy (or params/NAME.npy) into the parameter NAME of s; SRC is a
  * directory or an archive of any format libarchive reads (a sngraph checkpoint works). Errors

@@ -8,6 +8,7 @@
 
 #include "ops/op.h"
 #include "sng_int.h"
+#include "state.h"
 
 enum { SNGI_PASS_FWD = 0, SNGI_PASS_BWD = 1 };
 
@@ -96,9 +97,6 @@ sng_status sngi_plan_build(sng_session *s);
 /* Assigns offsets to bufs (greedy by size, best fit in address among conflicting lifetimes);
  * returns the arena size. Exposed for the planner property tests. */
 size_t sngi_plan_offsets(sngi_buf *bufs, int n);
-/* The value (grad = 0) or gradient (grad = 1) of node v: its slice of its unit's buffer, or
- * NULL when there is none. */
-float *sngi_node_ptr(const sng_session *s, int v, int grad);
 /* Starts accumulating per-step times (sngraph bench --profile). Returns 0 or -1 on OOM. */
 int sngi_session_profile(sng_session *s);
 

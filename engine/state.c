@@ -1,0 +1,39 @@
+/*
+ * state.c — the narrow view of a session for the layers above (see state.h).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "session.h"
+#include "state.h"
+
+const sng_graph *sngi_session_graph(const sng_session *s) { return s->g; }
+const sng_session_opts *sngi_session_opts(const sng_session *s) { return &s->o; }
+int sngi_session_threads(const sng_session *s) { return s->n_threads; }
+float *sngi_session_param(const sng_session *s, int i) { return s->pval[i]; }
+float *sngi_session_param_grad(const sng_session *s, int i) { return s->pgrad[i]; }
+
+float *sngi_session_grads(const sng_session *s, size_t *n) {
+    *n = s->slab_floats - s->n_param_floats - s->opt_floats;
+    return s->slab + s->n_param_floats;
+}
+
+float *sngi_session_opt_state(const sng_session *s, size_t *n) {
+    *n = s->opt_floats;
+    return s->opt_state;
+}
+
+float *sngi_session_slab(const sng_session *s, size_t *n) {
+    *n = s->slab_floats;
+    return s->slab;
+}
+
+sng_status sngi_session_copy_params(sng_session *dst, const sng_session *src) {
+    if (dst->g != src->g || dst->n_param_floats != src->n_param_floats)
+        return sngi_fail(dst->ctx, SNG_ERR_USAGE, "copying parameters between sessions of "
+                                                  "different graphs");
+    /* Both lay parameters out identically at the start of their slabs. */
+    memcpy(dst->slab, src->slab, sizeof(float) * src->n_param_floats);
+    return SNG_OK;
+}
