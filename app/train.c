@@ -24,6 +24,12 @@
 
 volatile int sngi_stop_requested;
 
+/* Messages go to the caller's streams; a library caller may pass none. */
+#define SAY(f, ...)                          \
+    do {                                     \
+        if (f) fprintf((f), __VA_ARGS__);    \
+    } while (0)
+
 static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -196,7 +202,7 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
             sngi_ckpt_free(ck);
         }
         if (!st)
-            fprintf(o->err, "sngraph run: resuming %s at step %lld of %ld\n", o->resume_ckpt,
+            SAY(o->err, "sngraph run: resuming %s at step %lld of %ld\n", o->resume_ckpt,
                     (long long)at.start, steps);
     }
     if (!st && !o->resume_ckpt && root && c.init_from) {
@@ -206,7 +212,7 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
             snprintf(why, sizeof why, "%s", sng_ctx_errmsg(ctx));
             st = sngi_fail(ctx, st, "train.init_from: %s", why);
         } else if (!o->quiet) {
-            fprintf(o->err, "sngraph run: %d of %d parameter tensors from %s%s\n", got, all,
+            SAY(o->err, "sngraph run: %d of %d parameter tensors from %s%s\n", got, all,
                     c.init_from, got < all ? ", the others from their initialisers" : "");
         }
     }
@@ -218,7 +224,7 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
         size_t ng;
         sngi_session_grads(s, &ng);
         if (!st && root && !o->quiet)
-            fprintf(o->err, "sngraph run: %d ranks x batch %ld = %ld pairs per step, %d threads "
+            SAY(o->err, "sngraph run: %d ranks x batch %ld = %ld pairs per step, %d threads "
                             "per rank, %.1f MB of gradients averaged per step\n",
                     P, batch, P * batch, sngi_session_threads(s), (double)ng * 4 / 1e6);
     }
@@ -226,11 +232,14 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
     int64_t start = at.start;
     double threshold = at.threshold;
     if (P > 1 && root) set_sig_msg(ckpt_path, o->resume_ckpt ? start : -1);
+    /* Signal handlers are process-wide: installed only when the caller asks (the CLI). */
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    if (o->handle_signals) {
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+    }
     sngi_stop_requested = 0;
     sig_said = 0;
 
@@ -242,7 +251,7 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
     /* The losses averaged over ranks: the total, then each loss node (P > 1 only). */
     double *lmean = calloc((size_t)g->n_losses + 1, sizeof(double));
     if (!lmean) st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-    int tty = root && isatty(fileno(o->err)) && !o->quiet;
+    int tty = root && o->err && isatty(fileno(o->err)) && !o->quiet;
     double t0 = now(), wait = 0, best_val = -1;
     int bad_evals = 0, interrupted = 0;
     int64_t step = start, n_loss = 0;
@@ -280,6 +289,9 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
         if (st) break;
         double gnorm = sngi_optim_step(&opt, s, step);
         if (losses) losses[n_loss++] = loss;
+        /* A caller's request to stop is handled as a signal is: at the next step. */
+        if (o->progress && o->progress(o->progress_user, step + 1, steps, loss))
+            sngi_stop_requested = 1;
         double el = now() - t0;
         double pps = (double)(step - start + 1) * batch * P / (el > 0 ? el : 1e-9);
         if (log && ((step + 1) % log_every == 0 || step + 1 == steps)) {
@@ -297,14 +309,14 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
             fprintf(log, "}\n");
             fflush(log);
             if (!o->quiet && !tty)
-                fprintf(o->err, "step %lld/%ld loss %.4f lr %.3g %.1f pairs/s data-wait %.1fs\n",
+                SAY(o->err, "step %lld/%ld loss %.4f lr %.3g %.1f pairs/s data-wait %.1fs\n",
                         (long long)step + 1, steps, loss, sngi_optim_lr(&opt, step), pps, wait);
         }
         if (tty) {
             double eta = (double)(steps - step - 1) * batch * P / (pps > 0 ? pps : 1);
-            fprintf(o->err, "\rstep %lld/%ld  loss %.4f  %.1f pairs/s  ETA %02d:%02d   ",
+            SAY(o->err, "\rstep %lld/%ld  loss %.4f  %.1f pairs/s  ETA %02d:%02d   ",
                     (long long)step + 1, steps, loss, pps, (int)(eta / 60), (int)eta % 60);
-            fflush(o->err);
+            if (o->err) fflush(o->err);
         }
         int last = step + 1 == steps, early = 0;
         /* Evaluation and checkpoints happen at the same steps on every rank; rank 0 does them
@@ -339,7 +351,7 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
         if (st) break;
         if (early) {
             if (root)
-                fprintf(o->err, "\nsngraph run: early stop at step %lld (validation AUC did not "
+                SAY(o->err, "\nsngraph run: early stop at step %lld (validation AUC did not "
                                 "improve for %ld evaluations)\n",
                         (long long)step + 1, patience);
             step++;
@@ -347,8 +359,10 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
         }
     }
     if (tty) fputc('\n', o->err);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    if (o->handle_signals) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
     sig_len = 0;
     if (!st && root) {
         /* Final evaluation: calibrate the threshold on validation, report on test. */
@@ -393,11 +407,11 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
                                 ev.shot, ev.episodes, ev.oneshot_acc);
                     fclose(r);
                 }
-                fprintf(o->out, "test: AUC %.4f  EER %.4f  accuracy %.4f (threshold %.4g)",
+                SAY(o->out, "test: AUC %.4f  EER %.4f  accuracy %.4f (threshold %.4g)",
                         ev.verif.auc, ev.verif.eer, ev.acc_at_thr, threshold);
                 if (ev.oneshot_acc >= 0)
-                    fprintf(o->out, "  %d-way %d-shot %.4f", ev.way, ev.shot, ev.oneshot_acc);
-                fprintf(o->out, "\n");
+                    SAY(o->out, "  %d-way %d-shot %.4f", ev.way, ev.shot, ev.oneshot_acc);
+                SAY(o->out, "\n");
             }
             char title[512];
             snprintf(title, sizeof title, "sngraph run: %s", g->name);
@@ -410,9 +424,9 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
                                    opt.kind == SNGI_OPT_SGD ? "sgd" : "adam", mj[0] ? mj : NULL};
             st = save_ckpt(ctx, s, ckpt_path, &meta);
         }
-        if (!st) fprintf(o->out, "checkpoint: %s\n", ckpt_path);
+        if (!st) SAY(o->out, "checkpoint: %s\n", ckpt_path);
         if (!st && interrupted) {
-            fprintf(o->err, "sngraph run: interrupted at step %lld; resume with: %ssngraph run %s "
+            SAY(o->err, "sngraph run: interrupted at step %lld; resume with: %ssngraph run %s "
                             "--resume %s\n",
                     (long long)step, P > 1 ? "mpirun ... " : "", g->file, o->run_dir);
             st = SNG_ERR_INTERRUPTED;

@@ -39,7 +39,13 @@ typedef struct sngi_train_opts {
     int threads;
     int quiet;
     int verbose;
-    FILE *out, *err;
+    FILE *out, *err;            /* messages (either may be NULL: none) */
+    int handle_signals;         /* install SIGINT/SIGTERM handlers for a clean stop (a program
+                                   may; a library caller usually should not) */
+    /* Called after every step with the step count done and its loss; nonzero stops the run
+     * cleanly as a signal would (checkpoint written, SNG_ERR_INTERRUPTED). May be NULL. */
+    int (*progress)(void *user, int64_t step, int64_t steps, double loss);
+    void *progress_user;
 } sngi_train_opts;
 
 /* Checks the train.* and eval.* settings of g (values in range, none unknown) without running:

@@ -97,7 +97,7 @@ int sngi_cli_take_set(int argc, char **argv, int *i, sng_setting *set, int *n_se
     return 0;
 }
 
-int sng_cli_main(int argc, char **argv, FILE *out, FILE *err) {
+int sngi_cli_main(int argc, char **argv, FILE *out, FILE *err) {
     if (argc < 2) {
         usage(err);
         return SNG_EXIT_USAGE;

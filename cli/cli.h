@@ -9,6 +9,13 @@
 
 #include "engine/sng_int.h"
 
+/* Exit codes of the sngraph program. */
+enum { SNG_EXIT_OK = 0, SNG_EXIT_INPUT = 1, SNG_EXIT_USAGE = 2, SNG_EXIT_INTERNAL = 3 };
+
+/* The whole sngraph program as a function (main only calls it), so tests and fuzzers can run it.
+ * Writes to out and err only. Returns the exit code. Not part of the installed library. */
+int sngi_cli_main(int argc, char **argv, FILE *out, FILE *err);
+
 typedef int (*sngi_cmd_fn)(int argc, char **argv, FILE *out, FILE *err);
 
 int sngi_cmd_check(int argc, char **argv, FILE *out, FILE *err);

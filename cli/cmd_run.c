@@ -94,7 +94,7 @@ int sngi_cmd_run(int argc, char **argv, FILE *out, FILE *err) {
         sngi_feed feed;
         sngi_data_feed(rd, &feed);
         sngi_train_opts to = {dir, resume ? ckpt : NULL, sngi_dist_threads((int)threads), quiet,
-                              0, out, err};
+                              0, out, err, 1, NULL, NULL};
         if (!quiet) fprintf(err, "sngraph run: %s -> %s\n", g->name, dir);
         st = sngi_train_run(ctx, g, &feed, &to);
         if (!quiet)

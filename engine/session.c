@@ -17,15 +17,9 @@
 /* ---- BLIS kernel choice ----------------------------------------------------------------------- */
 static pthread_once_t blis_once = PTHREAD_ONCE_INIT;
 
-static void blis_init_once(void) {
-    /* Debian's BLIS 0.9 does not recognise AVX-512 FMA units on some CPUs and falls back to
-     * AVX2 kernels (~60% of the skx rate). The choice must be made before bli_init(); the
-     * user's own BLIS_ARCH_TYPE wins. */
-    __builtin_cpu_init();
-    if (!getenv("BLIS_ARCH_TYPE") && __builtin_cpu_supports("avx512f"))
-        setenv("BLIS_ARCH_TYPE", "skx", 1);
-    bli_init();
-}
+/* BLIS picks its kernels from the CPU, or from BLIS_ARCH_TYPE when the host program sets it
+ * (the sngraph program does, see cli/main.c): the library changes no environment. */
+static void blis_init_once(void) { bli_init(); }
 
 void sngi_blis_init(void) { pthread_once(&blis_once, blis_init_once); }
 
@@ -348,7 +342,7 @@ int sngi_session_profile(sng_session *s) {
 static void run_waves(sng_session *s, int w0, int w1) {
     for (int w = w0; w < w1; w++) {
         int a = s->wave_start[w], b = s->wave_start[w + 1], k = b - a;
-        if (k == 1 || s->n_threads == 1 || getenv("SNG_SERIAL_WAVES")) {
+        if (k == 1 || s->n_threads == 1) {
             for (int i = a; i < b; i++) run_step(s, &s->steps[i], s->n_threads);
             continue;
         }

@@ -38,6 +38,7 @@
  * on where the program was installed. */
 __asm__(".section .rodata\n"
         ".global sngi_schema_text\n"
+        ".hidden sngi_schema_text\n"
         ".type sngi_schema_text, @object\n"
         "sngi_schema_text:\n"
         ".incbin \"" SNG_SCHEMA_FILE "\"\n"

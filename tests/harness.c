@@ -126,7 +126,7 @@ int sngt_cli(const char *cmdline) {
     size_t on = 0, en = 0;
     out_buf = err_buf = NULL;
     FILE *o = open_memstream(&out_buf, &on), *e = open_memstream(&err_buf, &en);
-    int rc = sng_cli_main(argc, argv, o, e);
+    int rc = sngi_cli_main(argc, argv, o, e);
     fclose(o);
     fclose(e);
     free(copy);

@@ -17,6 +17,7 @@
 
 #include "engine/sng_int.h"
 #include "harness.h"
+#include "cli/cli.h"
 
 #define PBUF (2 * PATH_MAX + 64) /* a path built from another path */
 

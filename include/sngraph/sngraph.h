@@ -154,14 +154,6 @@ typedef struct sng_plan_stats {
 } sng_plan_stats;
 SNG_API void sng_session_plan_stats(const sng_session *s, sng_plan_stats *out);
 
-/* ---- command line ------------------------------------------------------------------------------ */
-/* Exit codes of the sngraph program. */
-enum { SNG_EXIT_OK = 0, SNG_EXIT_INPUT = 1, SNG_EXIT_USAGE = 2, SNG_EXIT_INTERNAL = 3 };
-
-/* The whole sngraph program as a function (main only calls it), so tests and fuzzers can run it.
- * Writes to out and err only. Returns the exit code. */
-SNG_API int sng_cli_main(int argc, char **argv, FILE *out, FILE *err);
-
 #ifdef __cplusplus
 }
 #endif
