@@ -1,6 +1,7 @@
 /*
  * ckpt.c — checkpoints: one tar archive (libarchive) holding
  *   model.xml          the model as run, XIncludes expanded (self-contained)
+ *   settings.txt       the settings given with --set, KEY=VALUE per line (ckpt_model.h)
  *   manifest.json      format version, step, seed, metrics, threshold, parameter list
  *   params/<name>.npy  every parameter as float32 NumPy (tied parameters stored once)
  *   optim/state.npy    the optimiser state, flat, in parameter order
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "app/ckpt.h"
+#include "app/ckpt_model.h"
 #include "engine/session.h" /* TODO: reach the slab through engine/state.h */
 
 #define CKPT_FORMAT 1
@@ -141,6 +143,13 @@ sng_status sngi_ckpt_save(sng_ctx *ctx, sng_session *s, const char *path,
     }
     if ((st = add_entry(ctx, a, "model.xml", g->xml_expanded, g->xml_expanded_len, NULL, 0)))
         goto fail;
+    /* The settings given with --set: serving preprocesses images by the data settings. */
+    char *sets;
+    size_t sets_len;
+    if ((st = sngi_settings_overrides(ctx, g, &sets, &sets_len))) goto fail;
+    if (sets_len) st = add_entry(ctx, a, "settings.txt", sets, sets_len, NULL, 0);
+    free(sets);
+    if (st) goto fail;
     /* manifest.json */
     char *man = NULL;
     size_t man_len = 0;

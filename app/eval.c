@@ -26,6 +26,22 @@ sng_status sngi_io_get(sng_ctx *ctx, const sng_graph *g, sngi_io *io) {
         if (sngi_shape_numel(&n->shape) == 1 && io->score_out < 0) io->score_out = g->outputs[i];
         if (sngi_shape_numel(&n->shape) > 1 && io->emb_out < 0) io->emb_out = g->outputs[i];
     }
+    /* An embedding is computed from one image input: that one is img[0], the input that
+     * evaluation and serving feed, whatever order the model declares its inputs in. */
+    if (io->emb_out >= 0 && io->n_img > 1) {
+        unsigned char *dep = calloc((size_t)g->n_nodes, 1);
+        if (!dep) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+        for (int k = 0; k < io->n_img; k++) dep[io->img[k]] = (unsigned char)(1u << k);
+        for (int v = 0; v < g->n_nodes; v++) /* nodes are in topological order */
+            for (int k = 0; k < g->nodes[v].n_in; k++) dep[v] |= dep[g->nodes[v].in[k]];
+        for (int k = 1; k < io->n_img; k++)
+            if (dep[io->emb_out] == (1u << k)) {
+                int t = io->img[0];
+                io->img[0] = io->img[k];
+                io->img[k] = t;
+            }
+        free(dep);
+    }
     if (io->n_img < 2 && io->emb_out < 0)
         return sngi_fail(ctx, SNG_ERR_MODEL,
                          "%s: cannot tell how to use the model: it needs two image inputs (pairs) "

@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "app/ckpt.h"
+#include "app/ckpt_model.h"
 #include "app/infer.h"
 #include "app/train.h"
 
@@ -75,11 +75,7 @@ sng_status sngi_model_open(sng_ctx *ctx, const char *ckpt, int batch, int head_b
     m->batch = batch;
     m->head_batch = head_batch > 0 ? head_batch : batch;
     m->ckpt_path = strdup(ckpt);
-    size_t len;
-    const char *xml = sngi_ckpt_entry(c, "model.xml", &len);
-    char name[4200];
-    snprintf(name, sizeof name, "%s:model.xml", ckpt);
-    if ((st = sng_graph_load_string(ctx, xml, len, name, NULL, &m->g))) goto fail;
+    if ((st = sngi_ckpt_graph(ctx, c, ckpt, &m->g))) goto fail;
     sngi_io io;
     if ((st = sngi_io_get(ctx, m->g, &io)) || (st = find_embeddings(ctx, m, &io))) goto fail;
     m->score = m->emb_b >= 0 ? io.score_out : -1;
@@ -153,7 +149,7 @@ sng_status sngi_model_score(sngi_model *m, const float *ea, const float *eb, int
                 double t = (double)ea[(size_t)i * E + j] - b[j];
                 d += t * t;
             }
-            score[i] = (float)-sqrt(d);
+            score[i] = (float)(0.0 - sqrt(d)); /* 0 - 0 is +0: no "-0" for identical images */
         }
         return SNG_OK;
     }

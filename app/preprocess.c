@@ -3,7 +3,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "app/preprocess.h"
 #include "app/settings.h"
@@ -53,4 +59,35 @@ sng_status sngi_prep_decode(sng_ctx *ctx, const sngi_prep *p, const char *label,
     if (!s) sng_augment_pack(planar, p->c, p->h, p->w, NULL, 0, p->scale, p->mean, p->std, dst);
     free(planar);
     return s ? sngi_fail(ctx, s, "%s: cannot convert the image", label) : SNG_OK;
+}
+
+sng_status sngi_read_image_file(sng_ctx *ctx, const char *path, uint8_t **buf, size_t *n) {
+    *buf = NULL;
+    *n = 0;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    FILE *f = NULL;
+    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size > SNGI_MAX_IMAGE_FILE ||
+        !(f = fdopen(fd, "rb"))) {
+        close(fd);
+        return sngi_fail(ctx, SNG_ERR_IO, "%s: not a regular file of at most 256 MiB", path);
+    }
+    size_t len = (size_t)sb.st_size;
+    uint8_t *b = malloc(len ? len : 1);
+    if (!b) {
+        fclose(f);
+        return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    }
+    size_t got = fread(b, 1, len, f);
+    int bad = got != len || ferror(f);
+    fclose(f);
+    if (bad) {
+        free(b);
+        return sngi_fail(ctx, SNG_ERR_IO, "%s: read error", path);
+    }
+    *buf = b;
+    *n = len;
+    return SNG_OK;
 }

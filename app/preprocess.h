@@ -26,4 +26,10 @@ sng_status sngi_prep_from_graph(sng_ctx *ctx, sng_graph *g, int img_node, sngi_p
 sng_status sngi_prep_decode(sng_ctx *ctx, const sngi_prep *p, const char *label,
                             const uint8_t *buf, size_t n, int no_resize, float *dst);
 
+/* Largest encoded image file read whole. */
+#define SNGI_MAX_IMAGE_FILE (256 << 20)
+/* Reads a whole regular file of at most SNGI_MAX_IMAGE_FILE bytes (FIFOs and devices are
+ * refused, so nothing blocks). *buf is owned by the caller (free). */
+sng_status sngi_read_image_file(sng_ctx *ctx, const char *path, uint8_t **buf, size_t *n);
+
 #endif

@@ -18,6 +18,7 @@
 #include "app/ckpt.h"
 #include "app/gallery.h"
 #include "app/infer.h"
+#include "app/verify.h"
 #include "loaders/loader_int.h"
 
 typedef struct common {
@@ -73,33 +74,11 @@ static int parse_common(int argc, char **argv, FILE *out, FILE *err, const char 
     return rc < 0 ? 1 : rc ? 2 : 0;
 }
 
-/* Reads a whole regular file (at most 256 MiB). *buf is owned by the caller (free). */
-static sng_status read_file(sng_ctx *ctx, const char *path, uint8_t **buf, size_t *n) {
-    *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size > (256 << 20)) {
-        fclose(f);
-        return sngi_fail(ctx, SNG_ERR_IO, "%s: not a regular file of at most 256 MiB", path);
-    }
-    *n = (size_t)st.st_size;
-    *buf = malloc(*n ? *n : 1);
-    if (!*buf || fread(*buf, 1, *n, f) != *n) {
-        fclose(f);
-        free(*buf);
-        *buf = NULL;
-        return sngi_fail(ctx, SNG_ERR_IO, "%s: read error", path);
-    }
-    fclose(f);
-    return SNG_OK;
-}
-
 static sng_status load_image(sng_ctx *ctx, const sngi_model *m, const char *path, int no_resize,
                              float *dst) {
     uint8_t *buf;
     size_t n;
-    sng_status s = read_file(ctx, path, &buf, &n);
+    sng_status s = sngi_read_image_file(ctx, path, &buf, &n);
     if (!s) s = sngi_model_decode(m, path, buf, n, no_resize, dst);
     free(buf);
     return s;
@@ -210,7 +189,7 @@ static sng_status set_add(img_set *s, const char *src) {
         return sngi_walk_path(s->ctx, src, &cb, kind, sizeof kind);
     uint8_t *buf;
     size_t n;
-    sng_status r = read_file(s->ctx, src, &buf, &n);
+    sng_status r = sngi_read_image_file(s->ctx, src, &buf, &n);
     if (r) return r;
     if (sngi_image_sniff(buf, n)) {
         char stem[4096];
@@ -372,16 +351,7 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
         st = sngi_model_open(ctx, c.ckpt, c.from || c.n_pos > 3 ? c.batch : 1, 1, (int)c.threads,
                              &m);
         if (!st) st = sngi_gallery_load(ctx, c.pos[0], 1, &gal);
-        if (!st && gal->n == 0 && gal->dim == 0) {
-            gal->fingerprint = m->fingerprint;
-            gal->dim = (int)m->emb_numel;
-        }
-        if (!st && (gal->fingerprint != m->fingerprint || gal->dim != m->emb_numel))
-            st = sngi_fail(ctx, SNG_ERR_DATA,
-                           "%s was made with another checkpoint (fingerprint %016llx), not %s "
-                           "(%016llx): embeddings would not be comparable",
-                           c.pos[0], (unsigned long long)gal->fingerprint, c.ckpt,
-                           (unsigned long long)m->fingerprint);
+        if (!st) st = sngi_gallery_bind(ctx, gal, m, c.pos[0]);
         /* Every image is decoded and embedded before the gallery changes: any error leaves
          * the file as it was. */
         img_set set = {.ctx = ctx, .m = m, .no_resize = c.no_resize};
@@ -467,12 +437,7 @@ int sngi_cmd_identify(int argc, char **argv, FILE *out, FILE *err) {
     if (!st)
         st = sngi_model_open(ctx, c.ckpt, 1, gal->n < 1024 ? (gal->n > 0 ? gal->n : 1) : 1024,
                              (int)c.threads, &m);
-    if (!st && (gal->fingerprint != m->fingerprint || gal->dim != m->emb_numel))
-        st = sngi_fail(ctx, SNG_ERR_DATA,
-                       "%s was made with another checkpoint (fingerprint %016llx), not %s "
-                       "(%016llx)",
-                       c.pos[0], (unsigned long long)gal->fingerprint, c.ckpt,
-                       (unsigned long long)m->fingerprint);
+    if (!st && gal->n > 0) st = sngi_gallery_bind(ctx, gal, m, c.pos[0]);
     if (!st && gal->n == 0) st = sngi_fail(ctx, SNG_ERR_DATA, "%s: the gallery is empty", c.pos[0]);
     float *img = NULL, *q = NULL, *score = NULL;
     if (!st) {
@@ -485,19 +450,12 @@ int sngi_cmd_identify(int argc, char **argv, FILE *out, FILE *err) {
     if (!st) st = load_image(ctx, m, c.pos[1], c.no_resize, img);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (!st) st = sngi_model_embed(m, img, 1, q);
-    if (!st) st = sngi_model_score(m, gal->emb, q, 1, gal->n, score);
+    int k = 0, *order = NULL;
+    if (!st && !(order = malloc(sizeof(int) * (size_t)gal->n)))
+        st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    if (!st) st = sngi_identify(m, gal, q, c.top, score, order, &k);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!st) {
-        int k = c.top < gal->n ? c.top : gal->n;
-        int *order = malloc(sizeof(int) * (size_t)gal->n);
-        for (int i = 0; i < gal->n; i++) order[i] = i;
-        for (int i = 0; i < k; i++) /* partial selection sort: top K */
-            for (int j = i + 1; j < gal->n; j++)
-                if (score[order[j]] > score[order[i]]) {
-                    int t = order[i];
-                    order[i] = order[j];
-                    order[j] = t;
-                }
         double ms = 1e3 * ((double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
         if (c.json) {
             fprintf(out, "{\"image\":");
@@ -517,8 +475,8 @@ int sngi_cmd_identify(int argc, char **argv, FILE *out, FILE *err) {
                         score[order[i]] >= m->threshold ? "  match" : "");
             fprintf(out, "(%d identities, %.2f ms; threshold %.4f)\n", gal->n, ms, m->threshold);
         }
-        free(order);
     }
+    free(order);
     free(img);
     free(q);
     free(score);

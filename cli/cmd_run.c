@@ -19,7 +19,7 @@
 
 #include "cli.h"
 #include "args.h"
-#include "app/ckpt.h"
+#include "app/ckpt_model.h"
 #include "app/dist.h"
 #include "app/feed.h"
 #include "app/settings.h"
@@ -149,13 +149,7 @@ int sngi_cmd_eval(int argc, char **argv, FILE *out, FILE *err) {
     sng_session *s = NULL;
     sngi_data *rd = NULL;
     sng_status st = sngi_ckpt_read(ctx, ckpt, &c);
-    if (!st) {
-        size_t len;
-        const char *xml = sngi_ckpt_entry(c, "model.xml", &len);
-        char name[4200];
-        snprintf(name, sizeof name, "%s:model.xml", ckpt);
-        st = sng_graph_load_string(ctx, xml, len, name, NULL, &g);
-    }
+    if (!st) st = sngi_ckpt_graph(ctx, c, ckpt, &g);
     for (int i = 0; !st && i < sets.n; i++) st = sngi_cfg_set(ctx, g, sets.set[i].key, sets.set[i].value);
     /* The options are the eval.* settings, so both have one default and one range. */
     const struct { const char *key; long v; int given; } ov[] = {

@@ -154,6 +154,80 @@ typedef struct sng_plan_stats {
 } sng_plan_stats;
 SNG_API void sng_session_plan_stats(const sng_session *s, sng_plan_stats *out);
 
+/* ---- verification: a trained checkpoint, one image at a time ------------------------------- */
+/* A checkpoint loaded for embedding and comparing images (what `sngraph compare`, `embed`,
+ * `gallery` and `identify` use). Images are decoded (PNG, JPEG or PNM), converted to the
+ * model's channels and size, and normalised with the data settings recorded in the checkpoint,
+ * exactly as in training. A verifier is used by one thread at a time. */
+typedef struct sng_verifier sng_verifier;
+
+/* Loads a checkpoint written by `sngraph run` or sng_train. threads: 0 = every core. On success
+ * *out is owned by the caller, who frees it with sng_verifier_free; ctx must outlive it. */
+SNG_API sng_status sng_verifier_open(sng_ctx *ctx, const char *checkpoint, int threads,
+                                     sng_verifier **out);
+SNG_API void sng_verifier_free(sng_verifier *v);
+/* Floats per embedding. */
+SNG_API int sng_verifier_dim(const sng_verifier *v);
+/* The threshold calibrated on validation pairs: score >= threshold means "same". */
+SNG_API double sng_verifier_threshold(const sng_verifier *v);
+/* Embeds one encoded image, given in memory (data, n bytes) or as a file, into emb (dim
+ * floats, the caller's). */
+SNG_API sng_status sng_embed_image(sng_verifier *v, const void *data, size_t n, float *emb);
+SNG_API sng_status sng_embed_file(sng_verifier *v, const char *path, float *emb);
+/* Compares two encoded images in memory, or two image files: *score is the similarity (higher
+ * is more alike) and *same is 1 when it reaches the threshold. */
+SNG_API sng_status sng_compare_images(sng_verifier *v, const void *a, size_t na, const void *b,
+                                      size_t nb, double *score, int *same);
+SNG_API sng_status sng_compare_files(sng_verifier *v, const char *a, const char *b,
+                                     double *score, int *same);
+
+/* ---- gallery: identities enrolled from one image each ----------------------------------------- */
+/* A gallery file of enrolled identities with their embeddings, bound to one checkpoint.
+ * Enrolling or removing never retrains; each change is on disk (written to a temporary file,
+ * fsynced and renamed) before the call returns. */
+typedef struct sng_gallery sng_gallery;
+
+/* One identity's result: name (borrowed from the gallery, valid until it next changes), score,
+ * and match = score >= the verifier's threshold. */
+typedef struct sng_match {
+    const char *name;
+    double score;
+    int match;
+} sng_match;
+
+/* Opens the gallery at path for verifier v, creating it (empty) when missing. A gallery made
+ * with another checkpoint is refused. On success *out is owned by the caller
+ * (sng_gallery_close); v must outlive it. */
+SNG_API sng_status sng_gallery_open(sng_ctx *ctx, const char *path, sng_verifier *v,
+                                    sng_gallery **out);
+SNG_API void sng_gallery_close(sng_gallery *g);
+SNG_API int sng_gallery_size(const sng_gallery *g);
+/* Name of identity i in [0, size): borrowed, valid until the gallery next changes. */
+SNG_API const char *sng_gallery_name(const sng_gallery *g, int i);
+/* Enrols `name` from one encoded image (SNG_ERR_DATA when the name is taken). */
+SNG_API sng_status sng_gallery_enrol(sng_gallery *g, const char *name, const void *image,
+                                     size_t n);
+/* Removes `name` (SNG_ERR_DATA when it is not enrolled). */
+SNG_API sng_status sng_gallery_remove(sng_gallery *g, const char *name);
+/* Ranks the identities against one encoded image: the best min(top, size) go to matches[]
+ * (the caller's, top entries), best first, their count to *n_matches. */
+SNG_API sng_status sng_gallery_identify(sng_gallery *g, const void *image, size_t n, int top,
+                                        sng_match *matches, int *n_matches);
+
+/* ---- training ------------------------------------------------------------------------------- */
+/* Called after every training step with the steps done, the total and the step's loss. Return
+ * nonzero to stop: the run then ends as on Ctrl-C, with a checkpoint written. */
+typedef int (*sng_progress_fn)(void *user, int64_t step, int64_t steps, double loss);
+
+/* Trains a model file as `sngraph run` does (its <train> and <data> settings, overridden by
+ * settings[0..n_settings)), evaluates it on held-out classes, and writes run_dir/checkpoint.tar,
+ * metrics.jsonl, report.txt and report.svg. threads: 0 = every core. progress may be NULL.
+ * Prints nothing and installs no signal handler. Returns SNG_ERR_INTERRUPTED when progress
+ * stopped it (the checkpoint is written). */
+SNG_API sng_status sng_train(sng_ctx *ctx, const char *model, const sng_setting *settings,
+                             int n_settings, const char *run_dir, int threads,
+                             sng_progress_fn progress, void *user);
+
 #ifdef __cplusplus
 }
 #endif
