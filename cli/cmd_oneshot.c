@@ -383,6 +383,42 @@ int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err) {
     return finish(err, "embed", ctx, st, m);
 }
 
+/* gallery add/remove run as edits inside sngi_gallery_update, on the gallery as re-read under
+ * its lock. */
+typedef struct enrol {
+    const char *path, *ckpt;
+    const sngi_model *m;
+    const char **names;
+    const float *emb;
+    int n, total; /* total: identities after the edit */
+} enrol;
+
+static sng_status enrol_edit(sng_ctx *ctx, sngi_gallery *gal, void *arg) {
+    enrol *e = arg;
+    if (gal->n == 0 && gal->dim == 0) {
+        gal->fingerprint = e->m->fingerprint;
+        gal->dim = (int)e->m->emb_numel;
+    }
+    if (gal->fingerprint != e->m->fingerprint || gal->dim != e->m->emb_numel)
+        return sngi_fail(ctx, SNG_ERR_DATA,
+                         "%s was made with another checkpoint (fingerprint %016llx), not %s "
+                         "(%016llx): embeddings would not be comparable",
+                         e->path, (unsigned long long)gal->fingerprint, e->ckpt,
+                         (unsigned long long)e->m->fingerprint);
+    sng_status st = SNG_OK;
+    for (int i = 0; !st && i < e->n; i++)
+        st = sngi_gallery_add(ctx, gal, e->names[i], e->emb + (size_t)i * (size_t)gal->dim);
+    e->total = gal->n;
+    return st;
+}
+
+static sng_status unenrol_edit(sng_ctx *ctx, sngi_gallery *gal, void *arg) {
+    enrol *e = arg;
+    sng_status st = sngi_gallery_remove(ctx, gal, e->names[0]);
+    e->total = gal->n;
+    return st;
+}
+
 int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
     static const char help[] =
         "Usage: sngraph gallery add --ckpt CHECKPOINT GALLERY NAME IMAGE [NAME IMAGE]...\n"
@@ -414,17 +450,6 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
         }
         st = sngi_model_open(ctx, c.ckpt, c.from || c.n_pos > 3 ? c.batch : 1, 1, (int)c.threads,
                              &m);
-        if (!st) st = sngi_gallery_load(ctx, c.pos[0], 1, &gal);
-        if (!st && gal->n == 0 && gal->dim == 0) {
-            gal->fingerprint = m->fingerprint;
-            gal->dim = (int)m->emb_numel;
-        }
-        if (!st && (gal->fingerprint != m->fingerprint || gal->dim != m->emb_numel))
-            st = sngi_fail(ctx, SNG_ERR_DATA,
-                           "%s was made with another checkpoint (fingerprint %016llx), not %s "
-                           "(%016llx): embeddings would not be comparable",
-                           c.pos[0], (unsigned long long)gal->fingerprint, c.ckpt,
-                           (unsigned long long)m->fingerprint);
         /* Every image is decoded and embedded before the gallery changes: any error leaves
          * the file as it was. */
         img_set set = {.ctx = ctx, .m = m, .no_resize = c.no_resize};
@@ -444,11 +469,10 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
         if (!st && !(names = calloc((size_t)set.n, sizeof *names)))
             st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
         for (int i = 0; !st && i < set.n; i++) names[i] = c.from ? set.stems[i] : c.pos[1 + 2 * i];
-        for (int i = 0; !st && i < set.n; i++)
-            st = sngi_gallery_add(ctx, gal, names[i], set.emb + (size_t)i * (size_t)m->emb_numel);
-        if (!st) st = sngi_gallery_save(ctx, gal, c.pos[0]);
-        if (!st && set.n == 1) fprintf(out, "enrolled '%s' (%d identities)\n", names[0], gal->n);
-        else if (!st) fprintf(out, "enrolled %d identities (%d in all)\n", set.n, gal->n);
+        enrol e = {c.pos[0], c.ckpt, m, names, set.emb, set.n, 0};
+        if (!st) st = sngi_gallery_update(ctx, c.pos[0], 1, enrol_edit, &e);
+        if (!st && set.n == 1) fprintf(out, "enrolled '%s' (%d identities)\n", names[0], e.total);
+        else if (!st) fprintf(out, "enrolled %d identities (%d in all)\n", set.n, e.total);
         set_free(&set);
         free(names);
     } else if (!strcmp(verb, "remove")) {
@@ -457,10 +481,9 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
             sng_ctx_free(ctx);
             return SNG_EXIT_USAGE;
         }
-        st = sngi_gallery_load(ctx, c.pos[0], 0, &gal);
-        if (!st) st = sngi_gallery_remove(ctx, gal, c.pos[1]);
-        if (!st) st = sngi_gallery_save(ctx, gal, c.pos[0]);
-        if (!st) fprintf(out, "removed '%s' (%d identities)\n", c.pos[1], gal->n);
+        enrol e = {.names = (const char **)&c.pos[1]};
+        st = sngi_gallery_update(ctx, c.pos[0], 0, unenrol_edit, &e);
+        if (!st) fprintf(out, "removed '%s' (%d identities)\n", c.pos[1], e.total);
     } else if (!strcmp(verb, "list")) {
         if (c.n_pos != 1) {
             fprintf(err, "sngraph gallery list: need GALLERY\n");

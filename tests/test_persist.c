@@ -1,0 +1,188 @@
+/*
+ * test_persist.c — the file formats and how they are written: galleries (bounds, locking,
+ * symlinks, modes), .npy headers, checkpoint entries, run directories and write errors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "app/gallery.h"
+#include "harness.h"
+
+static uint64_t fnv(const unsigned char *b, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* A gallery of one identity whose name length field says nl, with name_bytes bytes of name
+ * actually present, and a valid checksum. Returns the length written into buf. */
+static size_t craft_gallery(unsigned char *buf, uint16_t nl, size_t name_bytes, uint32_t dim) {
+    size_t p = 0;
+    memcpy(buf, "SNGGAL01", 8);
+    p = 8;
+    uint64_t fp = 42;
+    uint32_t count = 1;
+    memcpy(buf + p, &fp, 8), p += 8;
+    memcpy(buf + p, &dim, 4), p += 4;
+    memcpy(buf + p, &count, 4), p += 4;
+    memcpy(buf + p, &nl, 2), p += 2;
+    memset(buf + p, 'A', name_bytes), p += name_bytes;
+    memset(buf + p, 0, dim * 4), p += dim * 4;
+    uint64_t h = fnv(buf, p);
+    memcpy(buf + p, &h, 8), p += 8;
+    return p;
+}
+
+/* A 60,000-byte name with a valid checksum is refused naming the file and the identity (it
+ * used to overflow a 1,024-byte stack buffer). */
+static void test_gallery_huge_name_refused(void) {
+    static unsigned char buf[70000];
+    sng_ctx *ctx = sng_ctx_new();
+    sngi_gallery *g = NULL;
+    size_t n = craft_gallery(buf, 60000, 60000, 4);
+    CU_ASSERT_EQUAL(sngi_gallery_parse(ctx, "huge.gal", buf, n, &g), SNG_ERR_DATA);
+    CU_ASSERT_PTR_NULL(g);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "huge.gal: identity 1 has a name of 60000"));
+    /* A length field beyond the file is truncation, not a read past the end. */
+    n = craft_gallery(buf, 900, 10, 4);
+    CU_ASSERT_EQUAL(sngi_gallery_parse(ctx, "short.gal", buf, n, &g), SNG_ERR_DATA);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "short.gal"));
+    /* 1000 bytes is the limit and loads. */
+    n = craft_gallery(buf, 1000, 1000, 4);
+    CU_ASSERT_EQUAL(sngi_gallery_parse(ctx, "max.gal", buf, n, &g), SNG_OK);
+    CU_ASSERT(g && g->n == 1 && strlen(g->names[0]) == 1000);
+    sngi_gallery_free(g);
+    /* The file path goes through the same checks. */
+    n = craft_gallery(buf, 60000, 60000, 4);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/huge.gal", sngt_tmpdir());
+    FILE *f = fopen(path, "wb");
+    CU_ASSERT_FATAL(f && fwrite(buf, 1, n, f) == n && fclose(f) == 0);
+    CU_ASSERT_EQUAL(sngi_gallery_load(ctx, path, 0, &g), SNG_ERR_DATA);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "identity 1 has a name of 60000"));
+    /* Non-finite embeddings are refused. */
+    n = craft_gallery(buf, 3, 3, 4);
+    float nan_v = NAN;
+    memcpy(buf + 26 + 3, &nan_v, 4);
+    uint64_t h = fnv(buf, n - 8);
+    memcpy(buf + n - 8, &h, 8);
+    CU_ASSERT_EQUAL(sngi_gallery_parse(ctx, "nan.gal", buf, n, &g), SNG_ERR_DATA);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "non-finite"));
+    sng_ctx_free(ctx);
+}
+
+typedef struct {
+    const char *name;
+    float v;
+} add_arg;
+
+static sng_status add_one(sng_ctx *ctx, sngi_gallery *g, void *arg) {
+    const add_arg *a = arg;
+    if (g->dim == 0) g->dim = 4, g->fingerprint = 7;
+    float e[4] = {a->v, a->v, a->v, a->v};
+    return sngi_gallery_add(ctx, g, a->name, e);
+}
+
+static sng_status remove_one(sng_ctx *ctx, sngi_gallery *g, void *arg) {
+    return sngi_gallery_remove(ctx, g, ((const add_arg *)arg)->name);
+}
+
+/* N processes each enrol R identities, one update at a time, and remove a scratch one: every
+ * acknowledged enrolment is present at the end. */
+#define WRITERS 6
+#define ROUNDS 8
+static void test_gallery_concurrent_writers(void) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/busy.gal", sngt_tmpdir());
+    unlink(path);
+    pid_t pids[WRITERS];
+    for (int w = 0; w < WRITERS; w++) {
+        pids[w] = fork();
+        CU_ASSERT_FATAL(pids[w] >= 0);
+        if (pids[w] == 0) {
+            sng_ctx *ctx = sng_ctx_new();
+            int bad = 0;
+            for (int r = 0; r < ROUNDS && !bad; r++) {
+                char name[64], tmp[64];
+                snprintf(name, sizeof name, "w%d-r%d", w, r);
+                snprintf(tmp, sizeof tmp, "scratch-w%d-r%d", w, r);
+                add_arg a = {name, (float)(w * 100 + r)}, t = {tmp, 0};
+                bad = sngi_gallery_update(ctx, path, 1, add_one, &a) ||
+                      sngi_gallery_update(ctx, path, 1, add_one, &t) ||
+                      sngi_gallery_update(ctx, path, 0, remove_one, &t);
+                if (bad) fprintf(stderr, "\n  writer %d: %s\n", w, sng_ctx_errmsg(ctx));
+            }
+            _exit(bad);
+        }
+    }
+    for (int w = 0; w < WRITERS; w++) {
+        int status;
+        CU_ASSERT_EQUAL(waitpid(pids[w], &status, 0), pids[w]);
+        CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    sng_ctx *ctx = sng_ctx_new();
+    sngi_gallery *g = NULL;
+    CU_ASSERT_EQUAL_FATAL(sngi_gallery_load(ctx, path, 0, &g), SNG_OK);
+    CU_ASSERT_EQUAL(g->n, WRITERS * ROUNDS);
+    for (int w = 0; w < WRITERS; w++)
+        for (int r = 0; r < ROUNDS; r++) {
+            char name[64];
+            snprintf(name, sizeof name, "w%d-r%d", w, r);
+            int i = sngi_gallery_find(g, name);
+            CU_ASSERT(i >= 0 && g->emb[i * 4] == (float)(w * 100 + r));
+        }
+    sngi_gallery_free(g);
+    sng_ctx_free(ctx);
+}
+
+/* Writing through a symlink updates its target and keeps the link; the mode is kept; a new
+ * gallery gets 0666 & ~umask. */
+static void test_gallery_symlink_and_mode(void) {
+    char real[1200], link[1200], fresh[1200];
+    snprintf(real, sizeof real, "%s/real.gal", sngt_tmpdir());
+    snprintf(link, sizeof link, "%s/link.gal", sngt_tmpdir());
+    snprintf(fresh, sizeof fresh, "%s/fresh.gal", sngt_tmpdir());
+    unlink(real), unlink(link), unlink(fresh);
+    sng_ctx *ctx = sng_ctx_new();
+    add_arg a = {"alice", 1}, b = {"bob", 2};
+    CU_ASSERT_EQUAL_FATAL(sngi_gallery_update(ctx, real, 1, add_one, &a), SNG_OK);
+    CU_ASSERT_EQUAL(chmod(real, 0644), 0);
+    CU_ASSERT_EQUAL(symlink("real.gal", link), 0);
+    CU_ASSERT_EQUAL(sngi_gallery_update(ctx, link, 1, add_one, &b), SNG_OK);
+    struct stat st;
+    CU_ASSERT(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+    CU_ASSERT(stat(real, &st) == 0 && (st.st_mode & 07777) == 0644);
+    sngi_gallery *g = NULL;
+    CU_ASSERT_EQUAL_FATAL(sngi_gallery_load(ctx, real, 0, &g), SNG_OK);
+    CU_ASSERT(g->n == 2 && sngi_gallery_find(g, "bob") == 1);
+    sngi_gallery_free(g);
+    mode_t old = umask(027);
+    CU_ASSERT_EQUAL(sngi_gallery_update(ctx, fresh, 1, add_one, &a), SNG_OK);
+    umask(old);
+    CU_ASSERT(stat(fresh, &st) == 0 && (st.st_mode & 07777) == 0640);
+    /* A FIFO is refused at once instead of blocking. */
+    char fifo[1200];
+    snprintf(fifo, sizeof fifo, "%s/fifo.gal", sngt_tmpdir());
+    unlink(fifo);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    CU_ASSERT_EQUAL(sngi_gallery_load(ctx, fifo, 0, &g), SNG_ERR_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "not a regular file"));
+    sng_ctx_free(ctx);
+}
+
+static CU_TestInfo gallery_tests[] = {
+    {"test_gallery_huge_name_refused", test_gallery_huge_name_refused},
+    {"test_gallery_concurrent_writers", test_gallery_concurrent_writers},
+    {"test_gallery_symlink_and_mode", test_gallery_symlink_and_mode},
+    CU_TEST_INFO_NULL,
+};
+
+CU_SuiteInfo sngt_suites[] = {
+    {"gallery", NULL, NULL, NULL, NULL, gallery_tests},
+    CU_SUITE_INFO_NULL,
+};
