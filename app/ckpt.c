@@ -22,80 +22,6 @@
 #define CKPT_FORMAT 1
 #define MAX_ENTRY_BYTES ((size_t)1 << 32)
 
-/* ---- NumPy .npy ----------------------------------------------------------------------------- */
-/* Builds the v1.0 header for a float32 C-order array; returns its length (multiple of 64). */
-static size_t npy_header(char *buf, size_t cap, const int *dims, int nd) {
-    char shape[128] = "";
-    size_t k = 0;
-    for (int i = 0; i < nd; i++) k += (size_t)snprintf(shape + k, sizeof shape - k, "%d, ", dims[i]);
-    if (nd > 1) shape[k - 2] = 0; /* "(a, b)"; a 1-d shape keeps its trailing comma "(a,)" */
-    else if (nd == 1) shape[k - 1] = 0;
-    char dict[256];
-    int dl = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }",
-                      shape);
-    size_t total = 10 + (size_t)dl + 1;
-    size_t padded = (total + 63) / 64 * 64;
-    if (padded > cap) return 0;
-    memcpy(buf, "\x93NUMPY\x01\x00", 8);
-    uint16_t hl = (uint16_t)(padded - 10);
-    buf[8] = (char)(hl & 0xff);
-    buf[9] = (char)(hl >> 8);
-    memcpy(buf + 10, dict, (size_t)dl);
-    memset(buf + 10 + dl, ' ', padded - total);
-    buf[padded - 1] = '\n';
-    return padded;
-}
-
-sng_status sngi_npy_parse(sng_ctx *ctx, const char *what, const void *data, size_t len,
-                          int *dims, int *nd, const float **values) {
-    const unsigned char *p = data;
-    if (len < 10 || memcmp(p, "\x93NUMPY", 6) != 0)
-        return sngi_fail(ctx, SNG_ERR_DATA, "%s: not a NumPy .npy file", what);
-    size_t hl, off;
-    if (p[6] == 1) {
-        hl = (size_t)p[8] | ((size_t)p[9] << 8);
-        off = 10;
-    } else if (p[6] == 2 || p[6] == 3) {
-        if (len < 12) return sngi_fail(ctx, SNG_ERR_DATA, "%s: truncated .npy header", what);
-        hl = (size_t)p[8] | ((size_t)p[9] << 8) | ((size_t)p[10] << 16) | ((size_t)p[11] << 24);
-        off = 12;
-    } else {
-        return sngi_fail(ctx, SNG_ERR_DATA, "%s: unsupported .npy version %d", what, p[6]);
-    }
-    if (off + hl > len) return sngi_fail(ctx, SNG_ERR_DATA, "%s: truncated .npy header", what);
-    char hdr[1024];
-    size_t n = hl < sizeof hdr - 1 ? hl : sizeof hdr - 1;
-    memcpy(hdr, p + off, n);
-    hdr[n] = 0;
-    if (!strstr(hdr, "'<f4'"))
-        return sngi_fail(ctx, SNG_ERR_DATA, "%s: only little-endian float32 ('<f4') arrays are "
-                                            "supported (convert with .astype('<f4'))",
-                         what);
-    if (strstr(hdr, "'fortran_order': True"))
-        return sngi_fail(ctx, SNG_ERR_DATA, "%s: Fortran-order arrays are not supported", what);
-    const char *sh = strstr(hdr, "'shape':");
-    const char *lp = sh ? strchr(sh, '(') : NULL;
-    if (!lp) return sngi_fail(ctx, SNG_ERR_DATA, "%s: .npy header has no shape", what);
-    *nd = 0;
-    size_t count = 1;
-    for (const char *q = lp + 1; *q && *q != ')';) {
-        while (*q == ' ' || *q == ',') q++;
-        if (*q == ')') break;
-        char *end;
-        long d = strtol(q, &end, 10);
-        if (end == q || d < 0 || *nd >= SNG_MAX_DIMS + 2)
-            return sngi_fail(ctx, SNG_ERR_DATA, "%s: bad .npy shape", what);
-        dims[(*nd)++] = (int)d;
-        count *= (size_t)d;
-        q = end;
-    }
-    if (off + hl + count * 4 > len)
-        return sngi_fail(ctx, SNG_ERR_DATA, "%s: truncated .npy data (%zu of %zu bytes)", what,
-                         len - off - hl, count * 4);
-    *values = (const float *)(p + off + hl);
-    return SNG_OK;
-}
-
 /* ---- writing ---------------------------------------------------------------------------------- */
 static sng_status add_entry(sng_ctx *ctx, struct archive *a, const char *name, const void *d1,
                             size_t n1, const void *d2, size_t n2) {
@@ -118,7 +44,8 @@ static sng_status add_entry(sng_ctx *ctx, struct archive *a, const char *name, c
 static sng_status add_npy(sng_ctx *ctx, struct archive *a, const char *name, const float *v,
                           const int *dims, int nd) {
     char hdr[256];
-    size_t hl = npy_header(hdr, sizeof hdr, dims, nd);
+    size_t hl = sngi_npy_header(hdr, sizeof hdr, dims, nd);
+    if (!hl) return sngi_fail(ctx, SNG_ERR_INTERNAL, "%s: shape does not fit a .npy header", name);
     size_t count = 1;
     for (int i = 0; i < nd; i++) count *= (size_t)dims[i];
     return add_entry(ctx, a, name, hdr, hl, v, count * 4);
@@ -309,15 +236,6 @@ double sngi_ckpt_num(const sngi_ckpt *c, const char *key, double def) {
     snprintf(pat, sizeof pat, "\"%s\":", key);
     const char *p = m ? strstr(m, pat) : NULL;
     return p ? strtod(p + strlen(pat), NULL) : def;
-}
-
-int sngi_npy_shape_is(const int *dims, int nd, const sngi_shape *want, char *got, size_t n) {
-    int ok = nd == want->nd;
-    for (int k = 0; ok && k < nd; k++) ok = dims[k] == want->d[k];
-    size_t l = (size_t)snprintf(got, n, "(");
-    for (int k = 0; k < nd && l < n; k++) l += (size_t)snprintf(got + l, n - l, k ? ",%d" : "%d", dims[k]);
-    if (l < n) snprintf(got + l, n - l, ")");
-    return ok;
 }
 
 sng_status sngi_ckpt_load_params(sng_ctx *ctx, const sngi_ckpt *c, const char *path,

@@ -15,7 +15,9 @@
 
 #include "cli.h"
 #include "app/ckpt.h"
+#include "app/atomic.h"
 #include "app/gallery.h"
+#include "app/npy.h"
 #include "app/infer.h"
 #include "loaders/loader_int.h"
 
@@ -318,27 +320,17 @@ int sngi_cmd_compare(int argc, char **argv, FILE *out, FILE *err) {
     return finish(err, "compare", ctx, st, m);
 }
 
+/* The (rows, cols) embeddings as one .npy, replaced atomically. */
 static sng_status write_npy(sng_ctx *ctx, const char *path, const float *v, int rows, int cols) {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", tmp, strerror(errno));
-    char dict[128];
-    int dl = snprintf(dict, sizeof dict,
-                      "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", rows, cols);
-    int total = 10 + dl + 1, pad = (64 - total % 64) % 64;
-    unsigned short hl = (unsigned short)(dl + pad + 1);
-    int bad = fwrite("\x93NUMPY\x01\x00", 1, 8, f) != 8 || fwrite(&hl, 1, 2, f) != 2 ||
-              fwrite(dict, 1, (size_t)dl, f) != (size_t)dl;
-    for (int i = 0; i < pad && !bad; i++) bad = fputc(' ', f) == EOF;
-    if (!bad) bad = fputc('\n', f) == EOF;
-    if (!bad) bad = fwrite(v, sizeof(float), (size_t)rows * cols, f) != (size_t)rows * cols;
-    if (fclose(f) != 0) bad = 1;
-    if (bad || rename(tmp, path)) {
-        unlink(tmp);
-        return sngi_fail(ctx, SNG_ERR_IO, "%s: write failed", path);
+    sngi_atomic a;
+    sng_status st = sngi_atomic_open(ctx, path, &a);
+    if (st) return st;
+    int dims[2] = {rows, cols};
+    if ((st = sngi_npy_write(ctx, a.f, path, v, dims, 2))) {
+        sngi_atomic_abort(&a);
+        return st;
     }
-    return SNG_OK;
+    return sngi_atomic_commit(ctx, &a);
 }
 
 int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err) {
@@ -372,7 +364,7 @@ int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err) {
         FILE *f = fopen(idx, "w");
         if (!f) st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", idx, strerror(errno));
         for (int i = 0; f && i < set.n; i++) fprintf(f, "%s\n", set.names[i]);
-        if (f && fclose(f)) st = sngi_fail(ctx, SNG_ERR_IO, "%s: write failed", idx);
+        if (f && (ferror(f) | fclose(f))) st = sngi_fail(ctx, SNG_ERR_IO, "%s: write failed", idx);
         double sec = set.embed_s;
         if (!st)
             fprintf(out, "%d embeddings of %lld floats -> %s (%.1f images/s at batch %d)%s\n",

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "app/gallery.h"
+#include "app/npy.h"
 #include "harness.h"
 
 static uint64_t fnv(const unsigned char *b, size_t n) {
@@ -175,6 +176,123 @@ static void test_gallery_symlink_and_mode(void) {
     sng_ctx_free(ctx);
 }
 
+/* ---- .npy ------------------------------------------------------------------------------- */
+/* A v1.0 .npy with the given dict text (padded as numpy does) and data bytes. */
+static size_t craft_npy(unsigned char *buf, const char *dict, size_t data_bytes) {
+    size_t dl = strlen(dict), total = (10 + dl + 1 + 63) / 64 * 64;
+    memcpy(buf, "\x93NUMPY\x01\x00", 8);
+    buf[8] = (unsigned char)((total - 10) & 0xff);
+    buf[9] = (unsigned char)((total - 10) >> 8);
+    memcpy(buf + 10, dict, dl);
+    memset(buf + 10 + dl, ' ', total - 10 - dl);
+    buf[total - 1] = '\n';
+    memset(buf + total, 0, data_bytes);
+    return total + data_bytes;
+}
+
+static sng_status npy(const char *dict, size_t data_bytes, int *dims, int *nd, char *msg) {
+    static unsigned char buf[8192];
+    size_t n = craft_npy(buf, dict, data_bytes);
+    sng_ctx *ctx = sng_ctx_new();
+    const float *v;
+    sng_status st = sngi_npy_parse(ctx, "x.npy", buf, n, dims, nd, &v);
+    snprintf(msg, 512, "%s", sng_ctx_errmsg(ctx));
+    sng_ctx_free(ctx);
+    return st;
+}
+
+static void test_npy_header_is_a_dict(void) {
+    int dims[SNGI_NPY_MAX_DIMS], nd;
+    char msg[512];
+    /* numpy's own spelling, a compact one, double quotes and key order all parse */
+    CU_ASSERT_EQUAL(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 24, dims,
+                        &nd, msg), SNG_OK);
+    CU_ASSERT(nd == 2 && dims[0] == 2 && dims[1] == 3);
+    CU_ASSERT_EQUAL(npy("{'shape':(5,),'fortran_order':False,\"descr\":\"<f4\"}", 20, dims, &nd,
+                        msg), SNG_OK);
+    CU_ASSERT(nd == 1 && dims[0] == 5);
+    CU_ASSERT_EQUAL(npy("{'descr': '<f4', 'fortran_order': False, 'shape': ()}", 4, dims, &nd,
+                        msg), SNG_OK);
+    CU_ASSERT_EQUAL(nd, 0);
+    static const struct {
+        const char *dict, *why;
+        size_t bytes;
+    } bad[] = {
+        {"{'descr':'<f4','fortran_order':True,'shape':(2,3)}", "Fortran-order", 24},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (3,), 'x': '<f4'}", "'<f4'", 24},
+        {"{'descr': '>f4', 'fortran_order': False, 'shape': (3,)}", "'<f4'", 12},
+        {"{'descr': '<i4', 'fortran_order': False, 'shape': (3,)}", "'<f4'", 12},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (3,), 'x': 1}", "unknown key", 12},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387908,)}",
+         "too large", 16},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (65536, 65536, 65536, 65536)}",
+         "too large", 16},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (-1,)}", "bad shape", 4},
+        {"{'descr': '<f4', 'fortran_order': False}", "lacks", 4},
+        {"{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1,)}", "twice", 4},
+        {"{'descr': '<f4', 'fortran_order': Falsey, 'shape': (1,)}", "malformed", 4},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (1,)} junk", "junk", 4},
+        {"'descr': '<f4'", "not a dict", 4},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1)}", "too many", 4},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)}", "truncated", 20},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)}", "extra bytes", 28},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sng_status st = npy(bad[i].dict, bad[i].bytes, dims, &nd, msg);
+        if (st != SNG_ERR_DATA || !strstr(msg, bad[i].why) || strncmp(msg, "x.npy: ", 7))
+            fprintf(stderr, "\n  case %zu: %d '%s'\n", i, st, msg);
+        CU_ASSERT_EQUAL(st, SNG_ERR_DATA);
+        CU_ASSERT_PTR_NOT_NULL(strstr(msg, bad[i].why));
+    }
+    /* Header length beyond the file, and a version we do not know. */
+    unsigned char hdr[12] = "\x93NUMPY\x01\x00\xff\x00";
+    const float *v;
+    sng_ctx *ctx = sng_ctx_new();
+    CU_ASSERT_EQUAL(sngi_npy_parse(ctx, "x.npy", hdr, 10, dims, &nd, &v), SNG_ERR_DATA);
+    hdr[6] = 9;
+    CU_ASSERT_EQUAL(sngi_npy_parse(ctx, "x.npy", hdr, 10, dims, &nd, &v), SNG_ERR_DATA);
+    sng_ctx_free(ctx);
+}
+
+/* The writer's header: version 1.0, data at a multiple of 64, '\n' before the data, and it reads
+ * back through the parser. */
+static void test_npy_writer_round_trip(void) {
+    static const int shapes[][5] = {{1, 7}, {2, 3, 4}, {4, 64, 3, 3, 3}, {0}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int nd = shapes[s][0];
+        const int *d = shapes[s] + 1;
+        char hdr[256];
+        size_t hl = sngi_npy_header(hdr, sizeof hdr, d, nd);
+        CU_ASSERT(hl > 0 && hl % 64 == 0 && hdr[hl - 1] == '\n' && hdr[6] == 1 && hdr[7] == 0);
+        CU_ASSERT_EQUAL((size_t)(unsigned char)hdr[8] + 256u * (unsigned char)hdr[9], hl - 10);
+        char *buf = NULL;
+        size_t len = 0, count = 1;
+        for (int i = 0; i < nd; i++) count *= (size_t)d[i];
+        float *v = calloc(count, sizeof *v);
+        for (size_t i = 0; i < count; i++) v[i] = (float)i * 0.5f;
+        FILE *f = open_memstream(&buf, &len);
+        sng_ctx *ctx = sng_ctx_new();
+        CU_ASSERT_EQUAL(sngi_npy_write(ctx, f, "m", v, d, nd), SNG_OK);
+        fclose(f);
+        int dims[SNGI_NPY_MAX_DIMS], gnd;
+        const float *gv;
+        CU_ASSERT_EQUAL_FATAL(sngi_npy_parse(ctx, "m", buf, len, dims, &gnd, &gv), SNG_OK);
+        CU_ASSERT_EQUAL(gnd, nd);
+        for (int i = 0; i < nd && i < gnd; i++) CU_ASSERT_EQUAL(dims[i], d[i]);
+        CU_ASSERT(memcmp(gv, v, count * 4) == 0);
+        if (nd == 1) CU_ASSERT_PTR_NOT_NULL(strstr(hdr + 10, "'shape': (7,), }"));
+        sng_ctx_free(ctx);
+        free(v);
+        free(buf);
+    }
+}
+
+static CU_TestInfo npy_tests[] = {
+    {"test_npy_header_is_a_dict", test_npy_header_is_a_dict},
+    {"test_npy_writer_round_trip", test_npy_writer_round_trip},
+    CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo gallery_tests[] = {
     {"test_gallery_huge_name_refused", test_gallery_huge_name_refused},
     {"test_gallery_concurrent_writers", test_gallery_concurrent_writers},
@@ -184,5 +302,6 @@ static CU_TestInfo gallery_tests[] = {
 
 CU_SuiteInfo sngt_suites[] = {
     {"gallery", NULL, NULL, NULL, NULL, gallery_tests},
+    {"npy", NULL, NULL, NULL, NULL, npy_tests},
     CU_SUITE_INFO_NULL,
 };
