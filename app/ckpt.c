@@ -4,8 +4,9 @@
  *   manifest.json      format version, step, seed, metrics, threshold, parameter list
  *   params/<name>.npy  every parameter as float32 NumPy (tied parameters stored once)
  *   optim/state.npy    the optimiser state, flat, in parameter order
- * Written to a temporary file in the same directory, fsync'd and renamed, so a crash or a full
- * disk never leaves a broken checkpoint in place of a good one.
+ * Written through app/atomic.c (temporary file, fsync, rename, directory fsync), so a crash or a
+ * full disk never leaves a broken checkpoint in place of a good one. Read back with every entry
+ * bounded by what the manifest says it holds; an entry no checkpoint has is refused.
  */
 #include "config.h"
 
@@ -13,14 +14,20 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "app/atomic.h"
 #include "app/ckpt.h"
+#include "app/manifest.h"
 
 #define CKPT_FORMAT 1
-#define MAX_ENTRY_BYTES ((size_t)1 << 32)
+#define MODEL_MAX_BYTES ((size_t)256 << 20)   /* model.xml, XIncludes expanded */
+#define MANIFEST_MAX_BYTES ((size_t)64 << 20)
+#define NPY_OVERHEAD ((size_t)65536 + 12)      /* the longest .npy header the parser takes */
 
 /* ---- writing ---------------------------------------------------------------------------------- */
 static sng_status add_entry(sng_ctx *ctx, struct archive *a, const char *name, const void *d1,
@@ -51,35 +58,32 @@ static sng_status add_npy(sng_ctx *ctx, struct archive *a, const char *name, con
     return add_entry(ctx, a, name, hdr, hl, v, count * 4);
 }
 
-sng_status sngi_ckpt_save(sng_ctx *ctx, sng_session *s, const char *path,
-                          const sngi_ckpt_meta *meta) {
+/* "params/<name>.npy" in a new buffer (the caller frees): never cut, so no two parameters can
+ * share an entry whatever their names' length. */
+static char *param_entry(const char *pname) {
+    size_t n = strlen(pname) + sizeof "params/.npy";
+    char *e = malloc(n);
+    if (e) snprintf(e, n, "params/%s.npy", pname);
+    return e;
+}
+
+/* manifest.json in a new buffer (the caller frees *out). */
+static sng_status manifest(sng_ctx *ctx, sng_session *s, const sngi_ckpt_meta *meta, char **out,
+                           size_t *len) {
     const sng_graph *g = s->g;
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) return sngi_fail(ctx, SNG_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    struct archive *a = archive_write_new();
-    sng_status st = SNG_OK;
-    if (!a || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-        archive_write_open_fd(a, fd) != ARCHIVE_OK) {
-        st = sngi_fail(ctx, SNG_ERR_IO, "%s: cannot write archive", tmp);
-        goto fail;
-    }
-    if ((st = add_entry(ctx, a, "model.xml", g->xml_expanded, g->xml_expanded_len, NULL, 0)))
-        goto fail;
-    /* manifest.json */
-    char *man = NULL;
-    size_t man_len = 0;
-    FILE *mf = open_memstream(&man, &man_len);
-    if (!mf) {
-        st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
+    *out = NULL;
+    FILE *mf = open_memstream(out, len);
+    if (!mf) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     fprintf(mf, "{\"format\":%d,\"model\":", CKPT_FORMAT);
     sngi_json_str(mf, g->name);
-    fprintf(mf, ",\"step\":%lld,\"seed\":%llu,\"threshold\":%.9g,\"optimizer\":\"%s\",\"opt_slots\":%d",
-            (long long)meta->step, (unsigned long long)meta->seed, meta->threshold,
-            meta->optimizer ? meta->optimizer : "none", s->o.opt_slots);
+    fprintf(mf, ",\"step\":%lld,\"seed\":%llu,", (long long)meta->step,
+            (unsigned long long)meta->seed);
+    /* The reader refuses a non-finite threshold; null keeps the JSON valid. */
+    if (isfinite(meta->threshold)) fprintf(mf, "\"threshold\":%.9g", meta->threshold);
+    else fprintf(mf, "\"threshold\":null");
+    fprintf(mf, ",\"optimizer\":");
+    sngi_json_str(mf, meta->optimizer ? meta->optimizer : "none");
+    fprintf(mf, ",\"opt_slots\":%d", s->o.opt_slots);
     fprintf(mf, ",\"metrics\":%s,\"params\":[", meta->metrics_json ? meta->metrics_json : "{}");
     for (int i = 0; i < g->n_params; i++) {
         fprintf(mf, "%s{\"name\":", i ? "," : "");
@@ -90,17 +94,49 @@ sng_status sngi_ckpt_save(sng_ctx *ctx, sng_session *s, const char *path,
         fprintf(mf, "],\"trainable\":%s}", g->params[i].trainable ? "true" : "false");
     }
     fprintf(mf, "]}\n");
-    fclose(mf);
+    if (ferror(mf) | fclose(mf) || !*out) {
+        free(*out);
+        *out = NULL;
+        return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    }
+    return SNG_OK;
+}
+
+sng_status sngi_ckpt_save(sng_ctx *ctx, sng_session *s, const char *path,
+                          const sngi_ckpt_meta *meta) {
+    const sng_graph *g = s->g;
+    sngi_atomic at;
+    sng_status st = sngi_atomic_open(ctx, path, &at);
+    if (st) goto fail_open;
+    struct archive *a = archive_write_new();
+    if (!a || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+        archive_write_open_FILE(a, at.f) != ARCHIVE_OK) {
+        st = sngi_fail(ctx, SNG_ERR_IO, "%s: cannot write archive", at.tmp);
+        goto fail;
+    }
+    if ((st = add_entry(ctx, a, "model.xml", g->xml_expanded, g->xml_expanded_len, NULL, 0)))
+        goto fail;
+    char *man;
+    size_t man_len;
+    if ((st = manifest(ctx, s, meta, &man, &man_len))) goto fail;
     st = add_entry(ctx, a, "manifest.json", man, man_len, NULL, 0);
     free(man);
-    if (st) goto fail;
     for (int i = 0; i < g->n_params && !st; i++) {
-        char name[600];
-        snprintf(name, sizeof name, "params/%s.npy", g->params[i].name);
-        int nd = g->params[i].shape.nd;
-        st = add_npy(ctx, a, name, s->pval[i], g->params[i].shape.d, nd);
+        char *name = param_entry(g->params[i].name);
+        if (!name) {
+            st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+            break;
+        }
+        st = add_npy(ctx, a, name, s->pval[i], g->params[i].shape.d, g->params[i].shape.nd);
+        free(name);
     }
     if (!st && s->opt_floats) {
+        if (s->opt_floats > INT_MAX) {
+            st = sngi_fail(ctx, SNG_ERR_UNSUPPORTED, "optimiser state of %zu floats is too large "
+                                                     "for one .npy entry",
+                           s->opt_floats);
+            goto fail;
+        }
         int dims[1] = {(int)s->opt_floats};
         st = add_npy(ctx, a, "optim/state.npy", s->opt_state, dims, 1);
     }
@@ -108,36 +144,23 @@ sng_status sngi_ckpt_save(sng_ctx *ctx, sng_session *s, const char *path,
     if (!st) st = add_entry(ctx, a, "END", "sngraph checkpoint end\n", 23, NULL, 0);
     if (st) goto fail;
     if (archive_write_close(a) != ARCHIVE_OK) {
-        st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", tmp,
+        st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", at.tmp,
                        archive_error_string(a) ? archive_error_string(a) : "write failed");
         goto fail;
     }
     archive_write_free(a);
     a = NULL;
-    if (fsync(fd) != 0) {
-        st = sngi_fail(ctx, SNG_ERR_IO, "%s: fsync: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    close(fd);
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        st = sngi_fail(ctx, SNG_ERR_IO, "rename %s -> %s: %s", tmp, path, strerror(errno));
-        unlink(tmp);
-        return st;
-    }
+    if ((st = sngi_atomic_commit(ctx, &at))) goto fail_open;
     return SNG_OK;
 fail:
     if (a) archive_write_free(a);
-    if (fd >= 0) close(fd);
-    unlink(tmp);
-    {
-        char why[1024];
-        snprintf(why, sizeof why, "%s", sng_ctx_errmsg(ctx));
-        st = sngi_fail(ctx, st, "cannot write checkpoint %s (%s); the previous checkpoint is "
-                                "unchanged",
-                       path, why);
-    }
-    return st;
+    sngi_atomic_abort(&at);
+fail_open:;
+    char why[1024];
+    snprintf(why, sizeof why, "%s", sng_ctx_errmsg(ctx));
+    return sngi_fail(ctx, st, "cannot write checkpoint %s (%s); the previous checkpoint is "
+                              "unchanged",
+                     path, why);
 }
 
 /* ---- reading ---------------------------------------------------------------------------------- */
@@ -162,6 +185,25 @@ const void *sngi_ckpt_entry(const sngi_ckpt *c, const char *name, size_t *len) {
     return NULL;
 }
 
+/* The most bytes the entry may hold, from what it must contain; 0 for an entry that no
+ * checkpoint has (refused). man is NULL before manifest.json has been read. */
+static size_t entry_cap(const char *name, const sngi_manifest *man) {
+    if (!strcmp(name, "model.xml")) return MODEL_MAX_BYTES;
+    if (!man) return 0; /* only model.xml comes before the manifest */
+    if (!strcmp(name, "manifest.json")) return 0;
+    if (!strcmp(name, "END")) return 64;
+    if (!strcmp(name, "optim/state.npy"))
+        return NPY_OVERHEAD + (size_t)man->opt_slots * man->total * 4;
+    size_t nl = strlen(name);
+    if (nl > 11 && !strncmp(name, "params/", 7) && !strcmp(name + nl - 4, ".npy")) {
+        char *pname = strndup(name + 7, nl - 11);
+        const sngi_manifest_param *p = pname ? sngi_manifest_find(man, pname) : NULL;
+        free(pname);
+        return p ? NPY_OVERHEAD + p->numel * 4 : 0;
+    }
+    return 0;
+}
+
 sng_status sngi_ckpt_read(sng_ctx *ctx, const char *path, sngi_ckpt **out) {
     *out = NULL;
     struct archive *a = archive_read_new();
@@ -176,44 +218,75 @@ sng_status sngi_ckpt_read(sng_ctx *ctx, const char *path, sngi_ckpt **out) {
     }
     sngi_ckpt *c = calloc(1, sizeof *c);
     sng_status st = c ? SNG_OK : sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    sngi_manifest man = {0};
+    int have_man = 0;
     struct archive_entry *e;
-    int r;
+    int r = ARCHIVE_OK;
     while (!st && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
         const char *name = archive_entry_pathname(e);
         la_int64_t size = archive_entry_size(e);
-        if (size < 0 || (size_t)size > MAX_ENTRY_BYTES) {
-            st = sngi_fail(ctx, SNG_ERR_DATA, "%s: entry '%s' has a bad size", path, name);
+        if (!name || !*name) {
+            st = sngi_fail(ctx, SNG_ERR_DATA, "%s: entry %d has no name", path, c->n + 1);
+            break;
+        }
+        if (sngi_ckpt_entry(c, name, NULL)) {
+            st = sngi_fail(ctx, SNG_ERR_DATA, "%s: entry '%s' appears twice", path, name);
+            break;
+        }
+        /* Bound the entry by what it must hold before reading a byte of it. */
+        size_t cap = !have_man && !strcmp(name, "manifest.json") ? MANIFEST_MAX_BYTES
+                                                                 : entry_cap(name, have_man ? &man : NULL);
+        if (!cap) {
+            st = sngi_fail(ctx, SNG_ERR_DATA, "%s: unexpected entry '%s' (not part of an sngraph "
+                                              "checkpoint, or not listed in its manifest.json)",
+                           path, name);
+            break;
+        }
+        if (archive_entry_filetype(e) != AE_IFREG || size < 0 || (uint64_t)size > cap) {
+            st = sngi_fail(ctx, SNG_ERR_DATA, "%s: entry '%s' has a bad type or size (%lld bytes, "
+                                              "at most %zu)",
+                           path, name, (long long)size, cap);
             break;
         }
         char **nn = realloc(c->names, sizeof(char *) * (size_t)(c->n + 1));
-        void **dd = realloc(c->data, sizeof(void *) * (size_t)(c->n + 1));
-        size_t *ss = realloc(c->sizes, sizeof(size_t) * (size_t)(c->n + 1));
         if (nn) c->names = nn;
+        void **dd = realloc(c->data, sizeof(void *) * (size_t)(c->n + 1));
         if (dd) c->data = dd;
+        size_t *ss = realloc(c->sizes, sizeof(size_t) * (size_t)(c->n + 1));
         if (ss) c->sizes = ss;
         void *buf = malloc((size_t)size + 1);
-        if (!nn || !dd || !ss || !buf) {
+        char *nm = strdup(name);
+        if (!nn || !dd || !ss || !buf || !nm) {
             free(buf);
+            free(nm);
             st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
             break;
         }
         la_ssize_t got = archive_read_data(a, buf, (size_t)size);
         if (got != size) {
             free(buf);
+            free(nm);
             st = sngi_fail(ctx, SNG_ERR_DATA, "%s: entry '%s' is truncated (%lld of %lld bytes)",
                            path, name, (long long)(got < 0 ? 0 : got), (long long)size);
             break;
         }
         ((char *)buf)[size] = 0;
-        c->names[c->n] = strdup(name);
+        c->names[c->n] = nm;
         c->data[c->n] = buf;
         c->sizes[c->n] = (size_t)size;
         c->n++;
+        if (!strcmp(name, "manifest.json")) {
+            if (memchr(buf, 0, (size_t)size))
+                st = sngi_fail(ctx, SNG_ERR_DATA, "%s: manifest.json holds a NUL byte", path);
+            else if (!(st = sngi_manifest_parse(ctx, path, buf, &man)))
+                have_man = 1;
+        }
     }
     if (!st && r != ARCHIVE_EOF)
         st = sngi_fail(ctx, SNG_ERR_DATA, "%s: corrupt or truncated checkpoint: %s", path,
                        archive_error_string(a) ? archive_error_string(a) : "read error");
     archive_read_free(a);
+    sngi_manifest_free(&man);
     if (!st && sngi_ckpt_entry(c, "manifest.json", NULL) && !sngi_ckpt_entry(c, "END", NULL))
         st = sngi_fail(ctx, SNG_ERR_DATA, "%s: truncated checkpoint (%d entries, no end marker)",
                        path, c->n);
@@ -243,18 +316,20 @@ sng_status sngi_ckpt_load_params(sng_ctx *ctx, const sngi_ckpt *c, const char *p
     const sng_graph *g = s->g;
     for (int i = 0; i < g->n_params; i++) {
         const sngi_param *p = &g->params[i];
-        char name[600];
-        snprintf(name, sizeof name, "params/%s.npy", p->name);
+        char *name = param_entry(p->name);
+        if (!name) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
         size_t len;
         const void *d = sngi_ckpt_entry(c, name, &len);
+        free(name);
         if (!d)
             return sngi_fail(ctx, SNG_ERR_DATA, "%s: the checkpoint has no parameter '%s' (made "
                                                 "for another model?)",
                              path, p->name);
         int dims[SNG_MAX_DIMS + 2], nd;
         const float *v;
-        char what[700];
-        snprintf(what, sizeof what, "%s: %s", path, name);
+        /* The message names the parameter, so a long name is cut only in the text. */
+        char what[1024];
+        snprintf(what, sizeof what, "%s: params/%s.npy", path, p->name);
         sng_status st = sngi_npy_parse(ctx, what, d, len, dims, &nd, &v);
         if (st) return st;
         char b[64], w[64];

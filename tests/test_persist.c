@@ -10,6 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "app/ckpt.h"
 #include "app/gallery.h"
 #include "app/npy.h"
 #include "harness.h"
@@ -293,6 +297,154 @@ static CU_TestInfo npy_tests[] = {
     CU_TEST_INFO_NULL,
 };
 
+/* ---- checkpoints -------------------------------------------------------------------------- */
+static char ckpt_path[1200], ckpt_entry[2048];
+
+/* A tar of the good checkpoint's entries with entry `drop` left out, entry `swap` given the
+ * bytes (data, len) instead, and (when extra) one more entry named extra. */
+static void rewrite_ckpt(const char *out, const char *swap, const void *data, size_t len,
+                         const char *extra) {
+    sng_ctx *ctx = sng_ctx_new();
+    sngi_ckpt *c = NULL;
+    CU_ASSERT_EQUAL_FATAL(sngi_ckpt_read(ctx, ckpt_path, &c), SNG_OK);
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    CU_ASSERT_EQUAL_FATAL(archive_write_open_filename(a, out), ARCHIVE_OK);
+    for (int i = 0; i <= c->n; i++) {
+        const char *name = i < c->n ? c->names[i] : extra;
+        if (!name) continue;
+        const void *d = i < c->n ? c->data[i] : "x";
+        size_t n = i < c->n ? c->sizes[i] : 1;
+        if (swap && !strcmp(name, swap)) d = data, n = len;
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, name);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, (la_int64_t)n);
+        archive_write_header(a, e);
+        archive_write_data(a, d, n);
+        archive_entry_free(e);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+    sngi_ckpt_free(c);
+    sng_ctx_free(ctx);
+}
+
+/* Two parameters whose qualified names agree in their first 650 bytes get two entries (names
+ * used to be cut at 600 bytes, so both shared one), and load back each to its own. */
+static void test_ckpt_long_names_round_trip(void) {
+    /* Identifiers are at most 255 bytes, but scopes nest: top/<250>/in1/<250>/<250>1/W. */
+    char a[251], b[251], n[251], xml[4000];
+    memset(a, 'a', 250), memset(b, 'b', 250), memset(n, 'n', 250);
+    a[250] = b[250] = n[250] = 0;
+    snprintf(xml, sizeof xml, "<model name='long'><input name='x' shape='3'/>"
+             "<subgraph name='inner'><input name='i'/><dense name='%s1' in='i' units='2'/>"
+             "<dense name='%s2' in='%s1' units='2'/><output name='%s2'/></subgraph>"
+             "<subgraph name='outer'><input name='o'/>"
+             "<instance name='in1' of='inner' in='o' params='%s'/><output name='in1'/></subgraph>"
+             "<instance name='top' of='outer' in='x' params='%s'/><output name='top'/></model>",
+             n, n, n, n, b, a);
+    sng_ctx *ctx = sng_ctx_new();
+    sng_graph *g;
+    CU_ASSERT_EQUAL_FATAL(sng_graph_load_string(ctx, xml, strlen(xml), "long.xml", NULL, &g),
+                          SNG_OK);
+    sng_session_opts o;
+    sng_session_opts_init(&o);
+    o.batch = 1;
+    o.threads = 1;
+    sng_session *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(sng_session_new(ctx, g, &o, &s), SNG_OK);
+    int np = s->g->n_params;
+    CU_ASSERT(np >= 2);
+    for (int i = 0; i < np; i++)
+        for (int64_t k = 0; k < sngi_shape_numel(&s->g->params[i].shape); k++)
+            s->pval[i][k] = (float)(i * 1000 + k);
+    snprintf(ckpt_path, sizeof ckpt_path, "%s/long.tar", sngt_tmpdir());
+    sngi_ckpt_meta meta = {3, 1, 0.25, "sgd", NULL};
+    CU_ASSERT_EQUAL_FATAL(sngi_ckpt_save(ctx, s, ckpt_path, &meta), SNG_OK);
+    sngi_ckpt *c = NULL;
+    CU_ASSERT_EQUAL_FATAL(sngi_ckpt_read(ctx, ckpt_path, &c), SNG_OK);
+    int entries = 0;
+    for (int i = 0; i < c->n; i++)
+        if (!strncmp(c->names[i], "params/", 7)) {
+            if (!entries) snprintf(ckpt_entry, sizeof ckpt_entry, "%s", c->names[i]);
+            entries++;
+        }
+    size_t longest = 0;
+    for (int i = 0; i < np; i++)
+        if (strlen(s->g->params[i].name) > longest) longest = strlen(s->g->params[i].name);
+    if (longest < 600) fprintf(stderr, "\n  note: longest parameter name %zu bytes\n", longest);
+    CU_ASSERT_EQUAL(entries, np);
+    for (int i = 0; i < np; i++) memset(s->pval[i], 0, 4 * (size_t)sngi_shape_numel(&s->g->params[i].shape));
+    CU_ASSERT_EQUAL(sngi_ckpt_load_params(ctx, c, ckpt_path, s, 0), SNG_OK);
+    for (int i = 0; i < np; i++) CU_ASSERT_EQUAL(s->pval[i][1], (float)(i * 1000 + 1));
+    sngi_ckpt_free(c);
+    /* A non-finite threshold is written as null, and refused on reading. */
+    char nanpath[1300];
+    snprintf(nanpath, sizeof nanpath, "%s/nan.tar", sngt_tmpdir());
+    meta.threshold = NAN;
+    CU_ASSERT_EQUAL(sngi_ckpt_save(ctx, s, nanpath, &meta), SNG_OK);
+    CU_ASSERT_EQUAL(sngi_ckpt_read(ctx, nanpath, &c), SNG_ERR_DATA);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "threshold is not a finite number"));
+    sng_session_free(s);
+    sng_graph_free(g);
+    sng_ctx_free(ctx);
+}
+
+static sng_status read_bad(const char *name, const char *swap, const void *d, size_t n,
+                           const char *extra, char *msg) {
+    char path[1300];
+    snprintf(path, sizeof path, "%s/%s", sngt_tmpdir(), name);
+    rewrite_ckpt(path, swap, d, n, extra);
+    sng_ctx *ctx = sng_ctx_new();
+    sngi_ckpt *c = NULL;
+    sng_status st = sngi_ckpt_read(ctx, path, &c);
+    snprintf(msg, 1024, "%s", sng_ctx_errmsg(ctx));
+    sngi_ckpt_free(c);
+    sng_ctx_free(ctx);
+    return st;
+}
+
+/* Entries are bounded by the manifest before they are read; unknown entries and bad thresholds
+ * are refused naming the entry. */
+static void test_ckpt_bad_entries(void) {
+    if (!*ckpt_path) return; /* needs the round-trip test's checkpoint */
+    char msg[1024];
+    const char *entry = ckpt_entry;
+    static char big[1 << 20];
+    CU_ASSERT_EQUAL(read_bad("big.tar", entry, big, sizeof big, NULL, msg), SNG_ERR_DATA);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "has a bad type or size (1048576 bytes, at most"));
+    CU_ASSERT_EQUAL(read_bad("junk.tar", NULL, NULL, 0, "junk.bin", msg), SNG_ERR_DATA);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "unexpected entry 'junk.bin'"));
+    CU_ASSERT_EQUAL(read_bad("unk.tar", NULL, NULL, 0, "params/nobody.npy", msg), SNG_ERR_DATA);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "unexpected entry 'params/nobody.npy'"));
+    static const char *const manifests[] = {
+        "{\"step\":1,\"threshold\":nan,\"params\":[]}",
+        "{\"step\":1,\"threshold\":inf,\"params\":[]}",
+        "{\"step\":-1,\"threshold\":0.5,\"params\":[]}",
+        "{\"step\":1,\"threshold\":0.5}",
+        "{\"step\":1,\"params\":[{\"name\":\"x\",\"shape\":[99999999999]}]}",
+    };
+    static const char *const why[] = {"threshold", "threshold", "bad step", "parameter list",
+                                      "parameter list"};
+    for (int i = 0; i < 5; i++) {
+        CU_ASSERT_EQUAL(read_bad("man.tar", "manifest.json", manifests[i], strlen(manifests[i]),
+                                 NULL, msg), SNG_ERR_DATA);
+        if (!strstr(msg, why[i])) fprintf(stderr, "\n  manifest %d: %s\n", i, msg);
+        CU_ASSERT_PTR_NOT_NULL(strstr(msg, why[i]));
+    }
+    /* A parameter entry within its bound but not a valid .npy: named when loading. */
+    CU_ASSERT_EQUAL(read_bad("short.tar", entry, "\x93NUMPY\x01\x00\x10\x00{}", 12, NULL, msg),
+                    SNG_OK);
+}
+
+static CU_TestInfo ckpt_tests[] = {
+    {"test_ckpt_long_names_round_trip", test_ckpt_long_names_round_trip},
+    {"test_ckpt_bad_entries", test_ckpt_bad_entries},
+    CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo gallery_tests[] = {
     {"test_gallery_huge_name_refused", test_gallery_huge_name_refused},
     {"test_gallery_concurrent_writers", test_gallery_concurrent_writers},
@@ -303,5 +455,6 @@ static CU_TestInfo gallery_tests[] = {
 CU_SuiteInfo sngt_suites[] = {
     {"gallery", NULL, NULL, NULL, NULL, gallery_tests},
     {"npy", NULL, NULL, NULL, NULL, npy_tests},
+    {"ckpt", NULL, NULL, NULL, NULL, ckpt_tests},
     CU_SUITE_INFO_NULL,
 };
