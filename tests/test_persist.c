@@ -15,6 +15,7 @@
 
 #include "app/ckpt.h"
 #include "app/gallery.h"
+#include "app/rundir.h"
 #include "app/npy.h"
 #include "harness.h"
 
@@ -445,6 +446,117 @@ static CU_TestInfo ckpt_tests[] = {
     CU_TEST_INFO_NULL,
 };
 
+/* ---- run directories and write errors ---------------------------------------------------- */
+/* Two runs of one model in the same second get base and base-2; racing processes each get
+ * their own. */
+#define RACERS 5
+static void test_rundir_exclusive(void) {
+    char parent[1200], out[1400], out2[1400];
+    snprintf(parent, sizeof parent, "%s/runs", sngt_tmpdir());
+    sng_ctx *ctx = sng_ctx_new();
+    CU_ASSERT_EQUAL(sngi_rundir_create(ctx, parent, "m-20260101-000000", out, sizeof out), SNG_OK);
+    CU_ASSERT_EQUAL(sngi_rundir_create(ctx, parent, "m-20260101-000000", out2, sizeof out2),
+                    SNG_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out2, "m-20260101-000000-2"));
+    int fds[2];
+    CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+    for (int k = 0; k < RACERS; k++)
+        if (fork() == 0) {
+            char o[1400];
+            sng_status st = sngi_rundir_create(ctx, parent, "race", o, sizeof o);
+            char line[1500];
+            int n = snprintf(line, sizeof line, "%s\n", st ? "FAIL" : o);
+            _exit(write(fds[1], line, (size_t)n) != n);
+        }
+    close(fds[1]);
+    for (int k = 0; k < RACERS; k++) wait(NULL);
+    char all[8192];
+    ssize_t n = 0, r;
+    while ((r = read(fds[0], all + n, sizeof all - 1 - (size_t)n)) > 0) n += r;
+    close(fds[0]);
+    all[n] = 0;
+    CU_ASSERT_PTR_NULL(strstr(all, "FAIL"));
+    /* race, race-2 .. race-5, each handed out once */
+    int count = 0;
+    for (char *line = strtok(all, "\n"); line; line = strtok(NULL, "\n")) count++;
+    CU_ASSERT_EQUAL(count, RACERS);
+    for (int k = 1; k <= RACERS; k++) {
+        char d[1400];
+        if (k == 1) snprintf(d, sizeof d, "%s/race", parent);
+        else snprintf(d, sizeof d, "%s/race-%d", parent, k);
+        struct stat st;
+        CU_ASSERT(stat(d, &st) == 0 && S_ISDIR(st.st_mode));
+    }
+    sng_ctx_free(ctx);
+}
+
+static char data_dir[1200], model[1200];
+
+static int run_setup(void) {
+    snprintf(data_dir, sizeof data_dir, "%s/bars", sngt_tmpdir());
+    if (sngt_write_bars(data_dir, 6, 6, 3)) return -1;
+    snprintf(model, sizeof model, "%s",
+             sngt_write_file("tiny.xml",
+                 "<model name='tiny'><input name='img_a' shape='1,28,28'/>"
+                 "<input name='img_b' shape='1,28,28'/><input name='same' shape='1'/>"
+                 "<subgraph name='bb'><input name='x'/><flatten name='f' in='x'/>"
+                 "<dense name='d' in='f' units='8'/><output name='d'/></subgraph>"
+                 "<instance name='left' of='bb' in='img_a' params='branch'/>"
+                 "<instance name='right' of='bb' in='img_b' params='branch'/>"
+                 "<output name='left'/>"
+                 "<contrastive name='loss' in='left right same' margin='1' same_label='1'/>"
+                 "</model>"));
+    return 0;
+}
+
+#define RUN_SETTINGS \
+    "--set data.source=%s --set data.val.classes=c00,c01 --set data.test.classes=c02,c03 " \
+    "--set train.batch=4 --set train.steps=3 --set train.log_every=1 --set eval.pairs=8 " \
+    "--set eval.episodes=0 --threads 1 --quiet"
+
+/* One output of a run (metrics.jsonl, report.txt or report.svg) on a full disk: exit 1 naming
+ * the file. A lost log stops training at once; a lost report comes after the final checkpoint,
+ * which is still written. */
+static void full_disk_run(const char *file, int want_ckpt) {
+    char dir[1300], link[1500], ck[1500];
+    snprintf(dir, sizeof dir, "%s/full-%s", sngt_tmpdir(), file);
+    mkdir(dir, 0777);
+    snprintf(link, sizeof link, "%s/%s", dir, file);
+    snprintf(ck, sizeof ck, "%s/checkpoint.tar", dir);
+    unlink(link);
+    CU_ASSERT_EQUAL_FATAL(symlink("/dev/full", link), 0);
+    int rc = sngt_cli_fmt("run %s " RUN_SETTINGS " --run-dir %s", model, data_dir, dir);
+    char want[200];
+    snprintf(want, sizeof want, "%s: write failed", file);
+    if (rc != 1 || !strstr(sngt_err(), want)) fprintf(stderr, "\n  %s: rc %d: %s\n", file, rc, sngt_err());
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), want));
+    struct stat st;
+    CU_ASSERT_EQUAL(stat(ck, &st) == 0, want_ckpt);
+}
+
+static void test_run_write_errors(void) {
+    if (access("/dev/full", W_OK) != 0) {
+        sngt_skip("no /dev/full");
+        return;
+    }
+    char dir[1300];
+    snprintf(dir, sizeof dir, "%s/okrun", sngt_tmpdir());
+    CU_ASSERT_EQUAL(sngt_cli_fmt("run %s " RUN_SETTINGS " --run-dir %s", model, data_dir, dir), 0);
+    if (sngt_err()[0]) fprintf(stderr, "\n  %s\n", sngt_err());
+    full_disk_run("metrics.jsonl", 0);
+    full_disk_run("report.txt", 1);
+    full_disk_run("report.svg", 1);
+    CU_ASSERT_EQUAL(sngt_cli_fmt("plan --svg /dev/full %s", model), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "/dev/full: cannot write"));
+}
+
+static CU_TestInfo run_tests[] = {
+    {"test_rundir_exclusive", test_rundir_exclusive},
+    {"test_run_write_errors", test_run_write_errors},
+    CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo gallery_tests[] = {
     {"test_gallery_huge_name_refused", test_gallery_huge_name_refused},
     {"test_gallery_concurrent_writers", test_gallery_concurrent_writers},
@@ -456,5 +568,6 @@ CU_SuiteInfo sngt_suites[] = {
     {"gallery", NULL, NULL, NULL, NULL, gallery_tests},
     {"npy", NULL, NULL, NULL, NULL, npy_tests},
     {"ckpt", NULL, NULL, NULL, NULL, ckpt_tests},
+    {"run", run_setup, NULL, NULL, NULL, run_tests},
     CU_SUITE_INFO_NULL,
 };
