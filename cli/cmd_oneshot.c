@@ -307,11 +307,14 @@ int sngi_cmd_compare(int argc, char **argv, FILE *out, FILE *err) {
     if (!st) st = sngi_model_score(m, emb, emb + m->emb_numel, 1, 1, &score);
     if (!st) {
         int same = score >= m->threshold;
-        if (c.json)
-            fprintf(out, "{\"a\":\"%s\",\"b\":\"%s\",\"similarity\":%.6f,\"threshold\":%.6f,"
-                         "\"same\":%s}\n",
-                    c.pos[0], c.pos[1], score, m->threshold, same ? "true" : "false");
-        else
+        if (c.json) {
+            fprintf(out, "{\"a\":");
+            sngi_json_str(out, c.pos[0]);
+            fprintf(out, ",\"b\":");
+            sngi_json_str(out, c.pos[1]);
+            fprintf(out, ",\"similarity\":%.6f,\"threshold\":%.6f,\"same\":%s}\n", score,
+                    m->threshold, same ? "true" : "false");
+        } else
             fprintf(out, "%s %s: similarity %.4f (threshold %.4f): %s\n", c.pos[0], c.pos[1], score,
                     m->threshold, same ? "same" : "different");
     }

@@ -551,9 +551,32 @@ static void test_run_write_errors(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "/dev/full: cannot write"));
 }
 
+/* JSON strings: quotes, backslashes and control characters escaped, bytes that are not UTF-8
+ * replaced, valid UTF-8 kept; compare --json escapes its paths. */
+static void test_json_strings_escaped(void) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    sngi_json_str(f, "a\"b\\c\x01\x7f\xff\xc3\xa9\xed\xa0\x80\xc3");
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(buf, "\"a\\\"b\\\\c\\u0001\\u007f\\ufffd\xc3\xa9\\ufffd\\ufffd\\ufffd"
+                                "\\ufffd\"");
+    free(buf);
+    char dir[1300], img[1400], odd[1400];
+    snprintf(dir, sizeof dir, "%s/okrun", sngt_tmpdir());
+    snprintf(img, sizeof img, "%s/c04/00.pgm", data_dir);
+    snprintf(odd, sizeof odd, "%s/q\"b\\s\x01.pgm", sngt_tmpdir());
+    unlink(odd);
+    CU_ASSERT_EQUAL_FATAL(link(img, odd), 0);
+    CU_ASSERT_EQUAL(sngt_cli_fmt("compare --json --ckpt %s/checkpoint.tar %s %s", dir, odd, img),
+                    0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "/q\\\"b\\\\s\\u0001.pgm\",\"b\":"));
+}
+
 static CU_TestInfo run_tests[] = {
     {"test_rundir_exclusive", test_rundir_exclusive},
     {"test_run_write_errors", test_run_write_errors},
+    {"test_json_strings_escaped", test_json_strings_escaped},
     CU_TEST_INFO_NULL,
 };
 
