@@ -5,8 +5,7 @@
  *   params/<name>.npy  every parameter as float32 NumPy (tied parameters stored once)
  *   optim/state.npy    the optimiser state, flat, in parameter order
  * Written through app/atomic.c (temporary file, fsync, rename, directory fsync), so a crash or a
- * full disk never leaves a broken checkpoint in place of a good one. Read back with every entry
- * bounded by what the manifest says it holds; an entry no checkpoint has is refused.
+ * full disk never leaves a broken checkpoint in place of a good one. Read back by ckpt_read.c.
  */
 #include "config.h"
 
@@ -22,12 +21,8 @@
 
 #include "app/atomic.h"
 #include "app/ckpt.h"
-#include "app/manifest.h"
 
 #define CKPT_FORMAT 1
-#define MODEL_MAX_BYTES ((size_t)256 << 20)   /* model.xml, XIncludes expanded */
-#define MANIFEST_MAX_BYTES ((size_t)64 << 20)
-#define NPY_OVERHEAD ((size_t)65536 + 12)      /* the longest .npy header the parser takes */
 
 /* ---- writing ---------------------------------------------------------------------------------- */
 static sng_status add_entry(sng_ctx *ctx, struct archive *a, const char *name, const void *d1,
@@ -163,154 +158,7 @@ fail_open:;
                      path, why);
 }
 
-/* ---- reading ---------------------------------------------------------------------------------- */
-void sngi_ckpt_free(sngi_ckpt *c) {
-    if (!c) return;
-    for (int i = 0; i < c->n; i++) {
-        free(c->names[i]);
-        free(c->data[i]);
-    }
-    free(c->names);
-    free(c->data);
-    free(c->sizes);
-    free(c);
-}
-
-const void *sngi_ckpt_entry(const sngi_ckpt *c, const char *name, size_t *len) {
-    for (int i = 0; i < c->n; i++)
-        if (strcmp(c->names[i], name) == 0) {
-            if (len) *len = c->sizes[i];
-            return c->data[i];
-        }
-    return NULL;
-}
-
-/* The most bytes the entry may hold, from what it must contain; 0 for an entry that no
- * checkpoint has (refused). man is NULL before manifest.json has been read. */
-static size_t entry_cap(const char *name, const sngi_manifest *man) {
-    if (!strcmp(name, "model.xml")) return MODEL_MAX_BYTES;
-    if (!man) return 0; /* only model.xml comes before the manifest */
-    if (!strcmp(name, "manifest.json")) return 0;
-    if (!strcmp(name, "END")) return 64;
-    if (!strcmp(name, "optim/state.npy"))
-        return NPY_OVERHEAD + (size_t)man->opt_slots * man->total * 4;
-    size_t nl = strlen(name);
-    if (nl > 11 && !strncmp(name, "params/", 7) && !strcmp(name + nl - 4, ".npy")) {
-        char *pname = strndup(name + 7, nl - 11);
-        const sngi_manifest_param *p = pname ? sngi_manifest_find(man, pname) : NULL;
-        free(pname);
-        return p ? NPY_OVERHEAD + p->numel * 4 : 0;
-    }
-    return 0;
-}
-
-sng_status sngi_ckpt_read(sng_ctx *ctx, const char *path, sngi_ckpt **out) {
-    *out = NULL;
-    struct archive *a = archive_read_new();
-    if (!a) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-    archive_read_support_format_tar(a);
-    archive_read_support_filter_all(a);
-    if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-        sng_status st = sngi_fail(ctx, SNG_ERR_IO, "%s: cannot open checkpoint: %s", path,
-                                  archive_error_string(a));
-        archive_read_free(a);
-        return st;
-    }
-    sngi_ckpt *c = calloc(1, sizeof *c);
-    sng_status st = c ? SNG_OK : sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-    sngi_manifest man = {0};
-    int have_man = 0;
-    struct archive_entry *e;
-    int r = ARCHIVE_OK;
-    while (!st && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-        const char *name = archive_entry_pathname(e);
-        la_int64_t size = archive_entry_size(e);
-        if (!name || !*name) {
-            st = sngi_fail(ctx, SNG_ERR_DATA, "%s: entry %d has no name", path, c->n + 1);
-            break;
-        }
-        if (sngi_ckpt_entry(c, name, NULL)) {
-            st = sngi_fail(ctx, SNG_ERR_DATA, "%s: entry '%s' appears twice", path, name);
-            break;
-        }
-        /* Bound the entry by what it must hold before reading a byte of it. */
-        size_t cap = !have_man && !strcmp(name, "manifest.json") ? MANIFEST_MAX_BYTES
-                                                                 : entry_cap(name, have_man ? &man : NULL);
-        if (!cap) {
-            st = sngi_fail(ctx, SNG_ERR_DATA, "%s: unexpected entry '%s' (not part of an sngraph "
-                                              "checkpoint, or not listed in its manifest.json)",
-                           path, name);
-            break;
-        }
-        if (archive_entry_filetype(e) != AE_IFREG || size < 0 || (uint64_t)size > cap) {
-            st = sngi_fail(ctx, SNG_ERR_DATA, "%s: entry '%s' has a bad type or size (%lld bytes, "
-                                              "at most %zu)",
-                           path, name, (long long)size, cap);
-            break;
-        }
-        char **nn = realloc(c->names, sizeof(char *) * (size_t)(c->n + 1));
-        if (nn) c->names = nn;
-        void **dd = realloc(c->data, sizeof(void *) * (size_t)(c->n + 1));
-        if (dd) c->data = dd;
-        size_t *ss = realloc(c->sizes, sizeof(size_t) * (size_t)(c->n + 1));
-        if (ss) c->sizes = ss;
-        void *buf = malloc((size_t)size + 1);
-        char *nm = strdup(name);
-        if (!nn || !dd || !ss || !buf || !nm) {
-            free(buf);
-            free(nm);
-            st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-            break;
-        }
-        la_ssize_t got = archive_read_data(a, buf, (size_t)size);
-        if (got != size) {
-            free(buf);
-            free(nm);
-            st = sngi_fail(ctx, SNG_ERR_DATA, "%s: entry '%s' is truncated (%lld of %lld bytes)",
-                           path, name, (long long)(got < 0 ? 0 : got), (long long)size);
-            break;
-        }
-        ((char *)buf)[size] = 0;
-        c->names[c->n] = nm;
-        c->data[c->n] = buf;
-        c->sizes[c->n] = (size_t)size;
-        c->n++;
-        if (!strcmp(name, "manifest.json")) {
-            if (memchr(buf, 0, (size_t)size))
-                st = sngi_fail(ctx, SNG_ERR_DATA, "%s: manifest.json holds a NUL byte", path);
-            else if (!(st = sngi_manifest_parse(ctx, path, buf, &man)))
-                have_man = 1;
-        }
-    }
-    if (!st && r != ARCHIVE_EOF)
-        st = sngi_fail(ctx, SNG_ERR_DATA, "%s: corrupt or truncated checkpoint: %s", path,
-                       archive_error_string(a) ? archive_error_string(a) : "read error");
-    archive_read_free(a);
-    sngi_manifest_free(&man);
-    if (!st && sngi_ckpt_entry(c, "manifest.json", NULL) && !sngi_ckpt_entry(c, "END", NULL))
-        st = sngi_fail(ctx, SNG_ERR_DATA, "%s: truncated checkpoint (%d entries, no end marker)",
-                       path, c->n);
-    if (!st && (!sngi_ckpt_entry(c, "manifest.json", NULL) || !sngi_ckpt_entry(c, "model.xml", NULL)))
-        st = sngi_fail(ctx, SNG_ERR_DATA, "%s: not an sngraph checkpoint (no manifest.json or "
-                                          "model.xml)",
-                       path);
-    if (st) {
-        sngi_ckpt_free(c);
-        return st;
-    }
-    *out = c;
-    return SNG_OK;
-}
-
-/* Finds `"key":` in the manifest and parses the number after it. */
-double sngi_ckpt_num(const sngi_ckpt *c, const char *key, double def) {
-    const char *m = sngi_ckpt_entry(c, "manifest.json", NULL);
-    char pat[128];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = m ? strstr(m, pat) : NULL;
-    return p ? strtod(p + strlen(pat), NULL) : def;
-}
-
+/* ---- loading ---------------------------------------------------------------------------------- */
 sng_status sngi_ckpt_load_params(sng_ctx *ctx, const sngi_ckpt *c, const char *path,
                                  sng_session *s, int with_optim) {
     const sng_graph *g = s->g;

@@ -26,7 +26,11 @@ typedef struct sngi_ckpt {
     size_t *sizes;
     int n;
 } sngi_ckpt;
+/* Reads the checkpoint at path (ckpt_read.c); *out is the caller's (sngi_ckpt_free). */
 sng_status sngi_ckpt_read(sng_ctx *ctx, const char *path, sngi_ckpt **out);
+/* The same from an archive in memory; name labels it in messages. */
+sng_status sngi_ckpt_read_memory(sng_ctx *ctx, const char *name, const void *data, size_t len,
+                                 sngi_ckpt **out);
 void sngi_ckpt_free(sngi_ckpt *c);
 const void *sngi_ckpt_entry(const sngi_ckpt *c, const char *name, size_t *len);
 /* A number from manifest.json by key ("step", "threshold", ...), def when absent. */
