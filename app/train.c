@@ -70,6 +70,12 @@ static void on_signal(int sig) {
 
 /* Saves a checkpoint; a failure names the step. ckpt.c writes a temporary file and renames it
  * only when complete, so the previous checkpoint survives any failure. */
+/* A number for metrics.jsonl; null when not finite (JSON has no NaN). */
+static void json_num(FILE *f, double v) {
+    if (isfinite(v)) fprintf(f, "%.6g", v);
+    else fputs("null", f);
+}
+
 /* Flushes a log or report and says whether every write to it so far went through (a full disk
  * shows at fflush or as the stream's error flag). */
 static sng_status out_check(sng_ctx *ctx, FILE *f, const char *path) {
@@ -291,14 +297,22 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
         double el = now() - t0;
         double pps = (double)(step - start + 1) * batch * P / (el > 0 ? el : 1e-9);
         if (log && ((step + 1) % log_every == 0 || step + 1 == steps)) {
-            fprintf(log, "{\"step\":%lld,\"loss\":%.6g", (long long)step + 1, loss);
-            for (int i = 0; i < g->n_losses; i++)
-                fprintf(log, ",\"%s\":%.6g", g->nodes[g->losses[i]].name,
-                        P > 1 ? lmean[i + 1]
-                              : *sng_session_value(s, g->nodes[g->losses[i]].name, NULL));
-            fprintf(log, ",\"lr\":%.6g,\"grad_norm\":%.6g,\"pairs_per_s\":%.3f,"
-                         "\"data_wait_s\":%.3f,\"elapsed_s\":%.2f",
-                    sngi_optim_lr(&opt, step), gnorm, pps, wait, el);
+            fprintf(log, "{\"step\":%lld,\"loss\":", (long long)step + 1);
+            json_num(log, loss);
+            /* Each loss under its node name, in an object of its own: a loss named "step" or
+             * "lr" cannot duplicate a key of the line. */
+            fprintf(log, ",\"losses\":{");
+            for (int i = 0; i < g->n_losses; i++) {
+                fprintf(log, i ? "," : "");
+                sngi_json_str(log, g->nodes[g->losses[i]].name);
+                fputc(':', log);
+                json_num(log, P > 1 ? lmean[i + 1]
+                                    : *sng_session_value(s, g->nodes[g->losses[i]].name, NULL));
+            }
+            fprintf(log, "},\"lr\":%.6g,\"grad_norm\":", sngi_optim_lr(&opt, step));
+            json_num(log, gnorm);
+            fprintf(log, ",\"pairs_per_s\":%.3f,\"data_wait_s\":%.3f,\"elapsed_s\":%.2f", pps,
+                    wait, el);
             if (P > 1)
                 fprintf(log, ",\"ranks\":%d,\"allreduce_s\":%.3f,\"allreduce_bytes\":%.0f", P,
                         dstats.seconds, dstats.bytes_per_step);

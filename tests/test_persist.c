@@ -573,10 +573,37 @@ static void test_json_strings_escaped(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "/q\\\"b\\\\s\\u0001.pgm\",\"b\":"));
 }
 
+/* A loss named like a key of the log line ("lr") is logged inside "losses", so no line has a
+ * duplicate key. */
+static void test_metrics_loss_named_lr(void) {
+    FILE *mf = fopen(model, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mf);
+    char text[4096], dir[1300], path[1400], line[4096];
+    text[fread(text, 1, sizeof text - 1, mf)] = 0;
+    fclose(mf);
+    char *l = strstr(text, "name='loss'");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+    memcpy(l, "name='lr'  ", 11);
+    const char *m2 = sngt_write_file("lr.xml", text);
+    snprintf(dir, sizeof dir, "%s/lrrun", sngt_tmpdir());
+    CU_ASSERT_EQUAL_FATAL(sngt_cli_fmt("run %s " RUN_SETTINGS " --run-dir %s", m2, data_dir, dir),
+                          0);
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    FILE *f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fgets(line, sizeof line, f));
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(line, ",\"losses\":{\"lr\":"));
+    int n = 0;
+    for (const char *q = line; (q = strstr(q, "\"lr\":")); q++) n++;
+    CU_ASSERT_EQUAL(n, 2); /* one inside "losses", one at the top */
+}
+
 static CU_TestInfo run_tests[] = {
     {"test_rundir_exclusive", test_rundir_exclusive},
     {"test_run_write_errors", test_run_write_errors},
     {"test_json_strings_escaped", test_json_strings_escaped},
+    {"test_metrics_loss_named_lr", test_metrics_loss_named_lr},
     CU_TEST_INFO_NULL,
 };
 
