@@ -148,49 +148,48 @@ SNG_API const char *sng_gallery_name(const sng_gallery *g, int i) {
     return i >= 0 && i < g->gal->n ? g->gal->names[i] : NULL;
 }
 
+/* Edits of the gallery file, under its lock on the gallery as re-read (gallery.h). */
+typedef struct edit {
+    sng_gallery *g;
+    const char *name;
+    const float *emb;  /* enrol; NULL: remove */
+} edit;
+
+static sng_status apply_edit(sng_ctx *ctx, sngi_gallery *gal, void *arg) {
+    edit *e = arg;
+    if (!e->emb) return sngi_gallery_remove(ctx, gal, e->name);
+    sng_status st = sngi_gallery_bind(ctx, gal, e->g->v->m, e->g->path);
+    return st ? st : sngi_gallery_add(ctx, gal, e->name, e->emb);
+}
+
+/* Runs one edit on the file and then reloads it, so this handle also sees what other writers
+ * did; the file is the truth and memory follows it. */
+static sng_status update(sng_gallery *g, edit *e) {
+    sng_status st = sngi_gallery_update(g->ctx, g->path, 1, apply_edit, e);
+    if (st) return st;
+    sngi_gallery *fresh;
+    if ((st = sngi_gallery_load(g->ctx, g->path, 1, &fresh))) return st;
+    sngi_gallery_free(g->gal);
+    g->gal = fresh;
+    return SNG_OK;
+}
+
 SNG_API sng_status sng_gallery_enrol(sng_gallery *g, const char *name, const void *image,
                                      size_t n) {
     if (!name || !*name) return sngi_fail(g->ctx, SNG_ERR_USAGE, "an identity needs a name");
-    float *e = malloc(sizeof(float) * (size_t)g->v->m->emb_numel);
-    if (!e) return sngi_fail(g->ctx, SNG_ERR_NOMEM, "out of memory");
-    sng_status st = embed(g->v, name, image, n, e);
-    if (!st) st = sngi_gallery_add(g->ctx, g->gal, name, e);
-    free(e);
-    if (st) return st;
-    st = sngi_gallery_save(g->ctx, g->gal, g->path);
-    /* Not on disk: not enrolled either, so memory and file agree. */
-    if (st) {
-        char why[1024];
-        snprintf(why, sizeof why, "%s", sng_ctx_errmsg(g->ctx));
-        sngi_gallery_remove(g->ctx, g->gal, name);
-        st = sngi_fail(g->ctx, st, "%s", why);
-    }
+    float *emb = malloc(sizeof(float) * (size_t)g->v->m->emb_numel);
+    if (!emb) return sngi_fail(g->ctx, SNG_ERR_NOMEM, "out of memory");
+    sng_status st = embed(g->v, name, image, n, emb);
+    edit e = {g, name, emb};
+    if (!st) st = update(g, &e);
+    free(emb);
     return st;
 }
 
 SNG_API sng_status sng_gallery_remove(sng_gallery *g, const char *name) {
     if (!name) return sngi_fail(g->ctx, SNG_ERR_USAGE, "no name");
-    int i = sngi_gallery_find(g->gal, name);
-    if (i < 0) return sngi_fail(g->ctx, SNG_ERR_DATA, "'%s' is not in the gallery", name);
-    size_t d = (size_t)g->gal->dim;
-    float *keep = malloc(sizeof(float) * d);
-    char *kept_name = strdup(name);
-    if (!keep || !kept_name) {
-        free(keep);
-        free(kept_name);
-        return sngi_fail(g->ctx, SNG_ERR_NOMEM, "out of memory");
-    }
-    memcpy(keep, g->gal->emb + (size_t)i * d, sizeof(float) * d);
-    sng_status st = sngi_gallery_remove(g->ctx, g->gal, name);
-    if (!st && (st = sngi_gallery_save(g->ctx, g->gal, g->path))) {
-        char why[1024];
-        snprintf(why, sizeof why, "%s", sng_ctx_errmsg(g->ctx));
-        sngi_gallery_add(g->ctx, g->gal, kept_name, keep); /* back as on disk */
-        st = sngi_fail(g->ctx, st, "%s", why);
-    }
-    free(keep);
-    free(kept_name);
-    return st;
+    edit e = {g, name, NULL};
+    return update(g, &e);
 }
 
 SNG_API sng_status sng_gallery_identify(sng_gallery *g, const void *image, size_t n, int top,

@@ -5,8 +5,8 @@
  *   manifest.json      format version, step, seed, metrics, threshold, parameter list
  *   params/<name>.npy  every parameter as float32 NumPy (tied parameters stored once)
  *   optim/state.npy    the optimiser state, flat, in parameter order
- * Written to a temporary file in the same directory, fsync'd and renamed, so a crash or a full
- * disk never leaves a broken checkpoint in place of a good one.
+ * Written through app/atomic.c (temporary file, fsync, rename, directory fsync), so a crash or a
+ * full disk never leaves a broken checkpoint in place of a good one. Read back by ckpt_read.c.
  */
 #include "config.h"
 
@@ -14,90 +14,18 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "app/atomic.h"
 #include "app/ckpt.h"
 #include "app/ckpt_model.h"
 #include "engine/session.h" /* TODO: reach the slab through engine/state.h */
 
 #define CKPT_FORMAT 1
-#define MAX_ENTRY_BYTES ((size_t)1 << 32)
-
-/* ---- NumPy .npy ----------------------------------------------------------------------------- */
-/* Builds the v1.0 header for a float32 C-order array; returns its length (multiple of 64). */
-static size_t npy_header(char *buf, size_t cap, const int *dims, int nd) {
-    char shape[128] = "";
-    size_t k = 0;
-    for (int i = 0; i < nd; i++) k += (size_t)snprintf(shape + k, sizeof shape - k, "%d, ", dims[i]);
-    if (nd > 1) shape[k - 2] = 0; /* "(a, b)"; a 1-d shape keeps its trailing comma "(a,)" */
-    else if (nd == 1) shape[k - 1] = 0;
-    char dict[256];
-    int dl = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }",
-                      shape);
-    size_t total = 10 + (size_t)dl + 1;
-    size_t padded = (total + 63) / 64 * 64;
-    if (padded > cap) return 0;
-    memcpy(buf, "\x93NUMPY\x01\x00", 8);
-    uint16_t hl = (uint16_t)(padded - 10);
-    buf[8] = (char)(hl & 0xff);
-    buf[9] = (char)(hl >> 8);
-    memcpy(buf + 10, dict, (size_t)dl);
-    memset(buf + 10 + dl, ' ', padded - total);
-    buf[padded - 1] = '\n';
-    return padded;
-}
-
-sng_status sngi_npy_parse(sng_ctx *ctx, const char *what, const void *data, size_t len,
-                          int *dims, int *nd, const float **values) {
-    const unsigned char *p = data;
-    if (len < 10 || memcmp(p, "\x93NUMPY", 6) != 0)
-        return sngi_fail(ctx, SNG_ERR_DATA, "%s: not a NumPy .npy file", what);
-    size_t hl, off;
-    if (p[6] == 1) {
-        hl = (size_t)p[8] | ((size_t)p[9] << 8);
-        off = 10;
-    } else if (p[6] == 2 || p[6] == 3) {
-        if (len < 12) return sngi_fail(ctx, SNG_ERR_DATA, "%s: truncated .npy header", what);
-        hl = (size_t)p[8] | ((size_t)p[9] << 8) | ((size_t)p[10] << 16) | ((size_t)p[11] << 24);
-        off = 12;
-    } else {
-        return sngi_fail(ctx, SNG_ERR_DATA, "%s: unsupported .npy version %d", what, p[6]);
-    }
-    if (off + hl > len) return sngi_fail(ctx, SNG_ERR_DATA, "%s: truncated .npy header", what);
-    char hdr[1024];
-    size_t n = hl < sizeof hdr - 1 ? hl : sizeof hdr - 1;
-    memcpy(hdr, p + off, n);
-    hdr[n] = 0;
-    if (!strstr(hdr, "'<f4'"))
-        return sngi_fail(ctx, SNG_ERR_DATA, "%s: only little-endian float32 ('<f4') arrays are "
-                                            "supported (convert with .astype('<f4'))",
-                         what);
-    if (strstr(hdr, "'fortran_order': True"))
-        return sngi_fail(ctx, SNG_ERR_DATA, "%s: Fortran-order arrays are not supported", what);
-    const char *sh = strstr(hdr, "'shape':");
-    const char *lp = sh ? strchr(sh, '(') : NULL;
-    if (!lp) return sngi_fail(ctx, SNG_ERR_DATA, "%s: .npy header has no shape", what);
-    *nd = 0;
-    size_t count = 1;
-    for (const char *q = lp + 1; *q && *q != ')';) {
-        while (*q == ' ' || *q == ',') q++;
-        if (*q == ')') break;
-        char *end;
-        long d = strtol(q, &end, 10);
-        if (end == q || d < 0 || *nd >= SNG_MAX_DIMS + 2)
-            return sngi_fail(ctx, SNG_ERR_DATA, "%s: bad .npy shape", what);
-        dims[(*nd)++] = (int)d;
-        count *= (size_t)d;
-        q = end;
-    }
-    if (off + hl + count * 4 > len)
-        return sngi_fail(ctx, SNG_ERR_DATA, "%s: truncated .npy data (%zu of %zu bytes)", what,
-                         len - off - hl, count * 4);
-    *values = (const float *)(p + off + hl);
-    return SNG_OK;
-}
 
 /* ---- writing ---------------------------------------------------------------------------------- */
 static sng_status add_entry(sng_ctx *ctx, struct archive *a, const char *name, const void *d1,
@@ -121,24 +49,67 @@ static sng_status add_entry(sng_ctx *ctx, struct archive *a, const char *name, c
 static sng_status add_npy(sng_ctx *ctx, struct archive *a, const char *name, const float *v,
                           const int *dims, int nd) {
     char hdr[256];
-    size_t hl = npy_header(hdr, sizeof hdr, dims, nd);
+    size_t hl = sngi_npy_header(hdr, sizeof hdr, dims, nd);
+    if (!hl) return sngi_fail(ctx, SNG_ERR_INTERNAL, "%s: shape does not fit a .npy header", name);
     size_t count = 1;
     for (int i = 0; i < nd; i++) count *= (size_t)dims[i];
     return add_entry(ctx, a, name, hdr, hl, v, count * 4);
 }
 
+/* "params/<name>.npy" in a new buffer (the caller frees): never cut, so no two parameters can
+ * share an entry whatever their names' length. */
+static char *param_entry(const char *pname) {
+    size_t n = strlen(pname) + sizeof "params/.npy";
+    char *e = malloc(n);
+    if (e) snprintf(e, n, "params/%s.npy", pname);
+    return e;
+}
+
+/* manifest.json in a new buffer (the caller frees *out). */
+static sng_status manifest(sng_ctx *ctx, sng_session *s, const sngi_ckpt_meta *meta, char **out,
+                           size_t *len) {
+    const sng_graph *g = s->g;
+    *out = NULL;
+    FILE *mf = open_memstream(out, len);
+    if (!mf) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    fprintf(mf, "{\"format\":%d,\"model\":", CKPT_FORMAT);
+    sngi_json_str(mf, g->name);
+    fprintf(mf, ",\"step\":%lld,\"seed\":%llu,", (long long)meta->step,
+            (unsigned long long)meta->seed);
+    /* The reader refuses a non-finite threshold; null keeps the JSON valid. */
+    if (isfinite(meta->threshold)) fprintf(mf, "\"threshold\":%.9g", meta->threshold);
+    else fprintf(mf, "\"threshold\":null");
+    fprintf(mf, ",\"optimizer\":");
+    sngi_json_str(mf, meta->optimizer ? meta->optimizer : "none");
+    fprintf(mf, ",\"opt_slots\":%d", s->o.opt_slots);
+    fprintf(mf, ",\"metrics\":%s,\"params\":[", meta->metrics_json ? meta->metrics_json : "{}");
+    for (int i = 0; i < g->n_params; i++) {
+        fprintf(mf, "%s{\"name\":", i ? "," : "");
+        sngi_json_str(mf, g->params[i].name);
+        fprintf(mf, ",\"shape\":[");
+        for (int d = 0; d < g->params[i].shape.nd; d++)
+            fprintf(mf, "%s%d", d ? "," : "", g->params[i].shape.d[d]);
+        fprintf(mf, "],\"trainable\":%s}", g->params[i].trainable ? "true" : "false");
+    }
+    fprintf(mf, "]}\n");
+    if (ferror(mf) | fclose(mf) || !*out) {
+        free(*out);
+        *out = NULL;
+        return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    }
+    return SNG_OK;
+}
+
 sng_status sngi_ckpt_save(sng_ctx *ctx, sng_session *s, const char *path,
                           const sngi_ckpt_meta *meta) {
     const sng_graph *g = s->g;
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) return sngi_fail(ctx, SNG_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    sngi_atomic at;
+    sng_status st = sngi_atomic_open(ctx, path, &at);
+    if (st) goto fail_open;
     struct archive *a = archive_write_new();
-    sng_status st = SNG_OK;
     if (!a || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-        archive_write_open_fd(a, fd) != ARCHIVE_OK) {
-        st = sngi_fail(ctx, SNG_ERR_IO, "%s: cannot write archive", tmp);
+        archive_write_open_FILE(a, at.f) != ARCHIVE_OK) {
+        st = sngi_fail(ctx, SNG_ERR_IO, "%s: cannot write archive", at.tmp);
         goto fail;
     }
     if ((st = add_entry(ctx, a, "model.xml", g->xml_expanded, g->xml_expanded_len, NULL, 0)))
@@ -150,40 +121,27 @@ sng_status sngi_ckpt_save(sng_ctx *ctx, sng_session *s, const char *path,
     if (sets_len) st = add_entry(ctx, a, "settings.txt", sets, sets_len, NULL, 0);
     free(sets);
     if (st) goto fail;
-    /* manifest.json */
-    char *man = NULL;
-    size_t man_len = 0;
-    FILE *mf = open_memstream(&man, &man_len);
-    if (!mf) {
-        st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    fprintf(mf, "{\"format\":%d,\"model\":", CKPT_FORMAT);
-    sngi_json_str(mf, g->name);
-    fprintf(mf, ",\"step\":%lld,\"seed\":%llu,\"threshold\":%.9g,\"optimizer\":\"%s\",\"opt_slots\":%d",
-            (long long)meta->step, (unsigned long long)meta->seed, meta->threshold,
-            meta->optimizer ? meta->optimizer : "none", s->o.opt_slots);
-    fprintf(mf, ",\"metrics\":%s,\"params\":[", meta->metrics_json ? meta->metrics_json : "{}");
-    for (int i = 0; i < g->n_params; i++) {
-        fprintf(mf, "%s{\"name\":", i ? "," : "");
-        sngi_json_str(mf, g->params[i].name);
-        fprintf(mf, ",\"shape\":[");
-        for (int d = 0; d < g->params[i].shape.nd; d++)
-            fprintf(mf, "%s%d", d ? "," : "", g->params[i].shape.d[d]);
-        fprintf(mf, "],\"trainable\":%s}", g->params[i].trainable ? "true" : "false");
-    }
-    fprintf(mf, "]}\n");
-    fclose(mf);
+    char *man;
+    size_t man_len;
+    if ((st = manifest(ctx, s, meta, &man, &man_len))) goto fail;
     st = add_entry(ctx, a, "manifest.json", man, man_len, NULL, 0);
     free(man);
-    if (st) goto fail;
     for (int i = 0; i < g->n_params && !st; i++) {
-        char name[600];
-        snprintf(name, sizeof name, "params/%s.npy", g->params[i].name);
-        int nd = g->params[i].shape.nd;
-        st = add_npy(ctx, a, name, s->pval[i], g->params[i].shape.d, nd);
+        char *name = param_entry(g->params[i].name);
+        if (!name) {
+            st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+            break;
+        }
+        st = add_npy(ctx, a, name, s->pval[i], g->params[i].shape.d, g->params[i].shape.nd);
+        free(name);
     }
     if (!st && s->opt_floats) {
+        if (s->opt_floats > INT_MAX) {
+            st = sngi_fail(ctx, SNG_ERR_UNSUPPORTED, "optimiser state of %zu floats is too large "
+                                                     "for one .npy entry",
+                           s->opt_floats);
+            goto fail;
+        }
         int dims[1] = {(int)s->opt_floats};
         st = add_npy(ctx, a, "optim/state.npy", s->opt_state, dims, 1);
     }
@@ -191,162 +149,45 @@ sng_status sngi_ckpt_save(sng_ctx *ctx, sng_session *s, const char *path,
     if (!st) st = add_entry(ctx, a, "END", "sngraph checkpoint end\n", 23, NULL, 0);
     if (st) goto fail;
     if (archive_write_close(a) != ARCHIVE_OK) {
-        st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", tmp,
+        st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", at.tmp,
                        archive_error_string(a) ? archive_error_string(a) : "write failed");
         goto fail;
     }
     archive_write_free(a);
     a = NULL;
-    if (fsync(fd) != 0) {
-        st = sngi_fail(ctx, SNG_ERR_IO, "%s: fsync: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    close(fd);
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        st = sngi_fail(ctx, SNG_ERR_IO, "rename %s -> %s: %s", tmp, path, strerror(errno));
-        unlink(tmp);
-        return st;
-    }
+    if ((st = sngi_atomic_commit(ctx, &at))) goto fail_open;
     return SNG_OK;
 fail:
     if (a) archive_write_free(a);
-    if (fd >= 0) close(fd);
-    unlink(tmp);
-    {
-        char why[1024];
-        snprintf(why, sizeof why, "%s", sng_ctx_errmsg(ctx));
-        st = sngi_fail(ctx, st, "cannot write checkpoint %s (%s); the previous checkpoint is "
-                                "unchanged",
-                       path, why);
-    }
-    return st;
+    sngi_atomic_abort(&at);
+fail_open:;
+    char why[1024];
+    snprintf(why, sizeof why, "%s", sng_ctx_errmsg(ctx));
+    return sngi_fail(ctx, st, "cannot write checkpoint %s (%s); the previous checkpoint is "
+                              "unchanged",
+                     path, why);
 }
 
-/* ---- reading ---------------------------------------------------------------------------------- */
-void sngi_ckpt_free(sngi_ckpt *c) {
-    if (!c) return;
-    for (int i = 0; i < c->n; i++) {
-        free(c->names[i]);
-        free(c->data[i]);
-    }
-    free(c->names);
-    free(c->data);
-    free(c->sizes);
-    free(c);
-}
-
-const void *sngi_ckpt_entry(const sngi_ckpt *c, const char *name, size_t *len) {
-    for (int i = 0; i < c->n; i++)
-        if (strcmp(c->names[i], name) == 0) {
-            if (len) *len = c->sizes[i];
-            return c->data[i];
-        }
-    return NULL;
-}
-
-sng_status sngi_ckpt_read(sng_ctx *ctx, const char *path, sngi_ckpt **out) {
-    *out = NULL;
-    struct archive *a = archive_read_new();
-    if (!a) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-    archive_read_support_format_tar(a);
-    archive_read_support_filter_all(a);
-    if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-        sng_status st = sngi_fail(ctx, SNG_ERR_IO, "%s: cannot open checkpoint: %s", path,
-                                  archive_error_string(a));
-        archive_read_free(a);
-        return st;
-    }
-    sngi_ckpt *c = calloc(1, sizeof *c);
-    sng_status st = c ? SNG_OK : sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-    struct archive_entry *e;
-    int r;
-    while (!st && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-        const char *name = archive_entry_pathname(e);
-        la_int64_t size = archive_entry_size(e);
-        if (size < 0 || (size_t)size > MAX_ENTRY_BYTES) {
-            st = sngi_fail(ctx, SNG_ERR_DATA, "%s: entry '%s' has a bad size", path, name);
-            break;
-        }
-        char **nn = realloc(c->names, sizeof(char *) * (size_t)(c->n + 1));
-        void **dd = realloc(c->data, sizeof(void *) * (size_t)(c->n + 1));
-        size_t *ss = realloc(c->sizes, sizeof(size_t) * (size_t)(c->n + 1));
-        if (nn) c->names = nn;
-        if (dd) c->data = dd;
-        if (ss) c->sizes = ss;
-        void *buf = malloc((size_t)size + 1);
-        if (!nn || !dd || !ss || !buf) {
-            free(buf);
-            st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-            break;
-        }
-        la_ssize_t got = archive_read_data(a, buf, (size_t)size);
-        if (got != size) {
-            free(buf);
-            st = sngi_fail(ctx, SNG_ERR_DATA, "%s: entry '%s' is truncated (%lld of %lld bytes)",
-                           path, name, (long long)(got < 0 ? 0 : got), (long long)size);
-            break;
-        }
-        ((char *)buf)[size] = 0;
-        c->names[c->n] = strdup(name);
-        c->data[c->n] = buf;
-        c->sizes[c->n] = (size_t)size;
-        c->n++;
-    }
-    if (!st && r != ARCHIVE_EOF)
-        st = sngi_fail(ctx, SNG_ERR_DATA, "%s: corrupt or truncated checkpoint: %s", path,
-                       archive_error_string(a) ? archive_error_string(a) : "read error");
-    archive_read_free(a);
-    if (!st && sngi_ckpt_entry(c, "manifest.json", NULL) && !sngi_ckpt_entry(c, "END", NULL))
-        st = sngi_fail(ctx, SNG_ERR_DATA, "%s: truncated checkpoint (%d entries, no end marker)",
-                       path, c->n);
-    if (!st && (!sngi_ckpt_entry(c, "manifest.json", NULL) || !sngi_ckpt_entry(c, "model.xml", NULL)))
-        st = sngi_fail(ctx, SNG_ERR_DATA, "%s: not an sngraph checkpoint (no manifest.json or "
-                                          "model.xml)",
-                       path);
-    if (st) {
-        sngi_ckpt_free(c);
-        return st;
-    }
-    *out = c;
-    return SNG_OK;
-}
-
-/* Finds `"key":` in the manifest and parses the number after it. */
-double sngi_ckpt_num(const sngi_ckpt *c, const char *key, double def) {
-    const char *m = sngi_ckpt_entry(c, "manifest.json", NULL);
-    char pat[128];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = m ? strstr(m, pat) : NULL;
-    return p ? strtod(p + strlen(pat), NULL) : def;
-}
-
-int sngi_npy_shape_is(const int *dims, int nd, const sngi_shape *want, char *got, size_t n) {
-    int ok = nd == want->nd;
-    for (int k = 0; ok && k < nd; k++) ok = dims[k] == want->d[k];
-    size_t l = (size_t)snprintf(got, n, "(");
-    for (int k = 0; k < nd && l < n; k++) l += (size_t)snprintf(got + l, n - l, k ? ",%d" : "%d", dims[k]);
-    if (l < n) snprintf(got + l, n - l, ")");
-    return ok;
-}
-
+/* ---- loading ---------------------------------------------------------------------------------- */
 sng_status sngi_ckpt_load_params(sng_ctx *ctx, const sngi_ckpt *c, const char *path,
                                  sng_session *s, int with_optim) {
     const sng_graph *g = s->g;
     for (int i = 0; i < g->n_params; i++) {
         const sngi_param *p = &g->params[i];
-        char name[600];
-        snprintf(name, sizeof name, "params/%s.npy", p->name);
+        char *name = param_entry(p->name);
+        if (!name) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
         size_t len;
         const void *d = sngi_ckpt_entry(c, name, &len);
+        free(name);
         if (!d)
             return sngi_fail(ctx, SNG_ERR_DATA, "%s: the checkpoint has no parameter '%s' (made "
                                                 "for another model?)",
                              path, p->name);
         int dims[SNG_MAX_DIMS + 2], nd;
         const float *v;
-        char what[700];
-        snprintf(what, sizeof what, "%s: %s", path, name);
+        /* The message names the parameter, so a long name is cut only in the text. */
+        char what[1024];
+        snprintf(what, sizeof what, "%s: params/%s.npy", path, p->name);
         sng_status st = sngi_npy_parse(ctx, what, d, len, dims, &nd, &v);
         if (st) return st;
         char b[64], w[64];

@@ -1,9 +1,10 @@
 /*
- * ckpt.h — checkpoint archives (see ckpt.c) and NumPy .npy parsing.
+ * ckpt.h — checkpoint archives (see ckpt.c); their .npy entries are read with app/npy.h.
  */
 #ifndef SNG_CKPT_H
 #define SNG_CKPT_H
 
+#include "app/npy.h"
 #include "engine/state.h"
 
 typedef struct sngi_ckpt_meta {
@@ -25,7 +26,11 @@ typedef struct sngi_ckpt {
     size_t *sizes;
     int n;
 } sngi_ckpt;
+/* Reads the checkpoint at path (ckpt_read.c); *out is the caller's (sngi_ckpt_free). */
 sng_status sngi_ckpt_read(sng_ctx *ctx, const char *path, sngi_ckpt **out);
+/* The same from an archive in memory; name labels it in messages. */
+sng_status sngi_ckpt_read_memory(sng_ctx *ctx, const char *name, const void *data, size_t len,
+                                 sngi_ckpt **out);
 void sngi_ckpt_free(sngi_ckpt *c);
 const void *sngi_ckpt_entry(const sngi_ckpt *c, const char *name, size_t *len);
 /* A number from manifest.json by key ("step", "threshold", ...), def when absent. */
@@ -34,10 +39,4 @@ double sngi_ckpt_num(const sngi_ckpt *c, const char *key, double def);
  * parameter that is missing or has another shape is named in the error. */
 sng_status sngi_ckpt_load_params(sng_ctx *ctx, const sngi_ckpt *c, const char *path,
                                  sng_session *s, int with_optim);
-/* 1 when an .npy shape (dims, nd) equals want; got receives it as "(a,b,...)" either way. */
-int sngi_npy_shape_is(const int *dims, int nd, const sngi_shape *want, char *got, size_t n);
-/* Parses a float32 .npy held in memory: dims/nd and a pointer to the values inside data. */
-sng_status sngi_npy_parse(sng_ctx *ctx, const char *what, const void *data, size_t len,
-                          int *dims, int *nd, const float **values);
-
 #endif

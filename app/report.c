@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +13,26 @@
 
 #include "app/report.h"
 
-void sngi_svg_report(const char *path, const double *loss, int64_t n_loss, const double *far,
-                       const double *tar, size_t n_roc, const char *title) {
+/* text with XML's special characters escaped */
+static void xml_text(FILE *f, const char *s) {
+    for (; *s; s++) {
+        if (*s == '<') fputs("&lt;", f);
+        else if (*s == '>') fputs("&gt;", f);
+        else if (*s == '&') fputs("&amp;", f);
+        else fputc(*s, f);
+    }
+}
+
+sng_status sngi_svg_report(sng_ctx *ctx, const char *path, const double *loss, int64_t n_loss,
+                           const double *far, const double *tar, size_t n_roc, const char *title) {
     FILE *f = fopen(path, "w");
-    if (!f) return;
+    if (!f) return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", path, strerror(errno));
     const int W = 420, H = 300, M = 40;
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                "font-family=\"Helvetica\" font-size=\"11\">\n", 2 * W + 20, H + 30);
-    fprintf(f, "<text x=\"10\" y=\"16\" font-size=\"13\">%s</text>\n", title);
+    fprintf(f, "<text x=\"10\" y=\"16\" font-size=\"13\">");
+    xml_text(f, title);
+    fprintf(f, "</text>\n");
     /* Loss curve. */
     double lo = INFINITY, hi = -INFINITY;
     for (int64_t i = 0; i < n_loss; i++) {
@@ -49,14 +62,28 @@ void sngi_svg_report(const char *path, const double *loss, int64_t n_loss, const
     for (size_t i = 0; i < n_roc; i++)
         fprintf(f, "%.1f,%.1f ", M + (H - M - 10) * far[i], 10 + (H - M - 10) * (1 - tar[i]));
     fprintf(f, "\"/></g>\n</svg>\n");
-    fclose(f);
+    int e = fflush(f) != 0 || ferror(f) ? (errno ? errno : EIO) : 0;
+    if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
+    return e ? sngi_fail(ctx, SNG_ERR_IO, "%s: write failed: %s", path, strerror(e)) : SNG_OK;
+}
+
+/* A number, or null when it is not finite (JSON has no NaN). */
+static int num(char *buf, size_t n, const char *fmt, double v) {
+    return isfinite(v) ? snprintf(buf, n, fmt, v) : snprintf(buf, n, "null");
 }
 
 void sngi_metrics_json(char *buf, size_t n, const sngi_eval_result *r, double thr) {
+    char v[6][40];
+    num(v[0], sizeof v[0], "%.6f", r->verif.auc);
+    num(v[1], sizeof v[1], "%.6f", r->verif.eer);
+    num(v[2], sizeof v[2], "%.6f", r->verif.tar_at_far3);
+    num(v[3], sizeof v[3], "%.6f", r->acc_at_thr);
+    num(v[4], sizeof v[4], "%.6g", thr);
+    num(v[5], sizeof v[5], "%.6f", r->oneshot_acc);
     snprintf(buf, n,
-             "{\"auc\":%.6f,\"eer\":%.6f,\"tar_at_far_1e-3\":%.6f,\"accuracy\":%.6f,"
-             "\"threshold\":%.6g,\"pairs\":%lld,\"oneshot_accuracy\":%.6f,\"way\":%d,\"shot\":%d,"
+             "{\"auc\":%s,\"eer\":%s,\"tar_at_far_1e-3\":%s,\"accuracy\":%s,"
+             "\"threshold\":%s,\"pairs\":%lld,\"oneshot_accuracy\":%s,\"way\":%d,\"shot\":%d,"
              "\"episodes\":%d}",
-             r->verif.auc, r->verif.eer, r->verif.tar_at_far3, r->acc_at_thr, thr,
-             (long long)r->n_pairs, r->oneshot_acc, r->way, r->shot, r->episodes);
+             v[0], v[1], v[2], v[3], v[4], (long long)r->n_pairs, v[5], r->way, r->shot,
+             r->episodes);
 }

@@ -77,6 +77,21 @@ static void on_signal(int sig) {
 
 /* Saves a checkpoint; a failure names the step. ckpt.c writes a temporary file and renames it
  * only when complete, so the previous checkpoint survives any failure. */
+/* A number for metrics.jsonl; null when not finite (JSON has no NaN). */
+static void json_num(FILE *f, double v) {
+    if (isfinite(v)) fprintf(f, "%.6g", v);
+    else fputs("null", f);
+}
+
+/* Flushes a log or report and says whether every write to it so far went through (a full disk
+ * shows at fflush or as the stream's error flag). */
+static sng_status out_check(sng_ctx *ctx, FILE *f, const char *path) {
+    if (fflush(f) != 0 || ferror(f))
+        return sngi_fail(ctx, SNG_ERR_IO, "%s: write failed: %s", path,
+                         strerror(errno ? errno : EIO));
+    return SNG_OK;
+}
+
 static sng_status save_ckpt(sng_ctx *ctx, sng_session *s, const char *path,
                             const sngi_ckpt_meta *meta) {
     sng_status st = sngi_ckpt_save(ctx, s, path, meta);
@@ -167,6 +182,7 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
     so.opt_slots = sngi_optim_slots(&opt);
     sng_session *s = NULL, *inf = NULL;
     FILE *log = NULL;
+    sng_status log_st = SNG_OK, rep_st = SNG_OK; /* write errors on metrics.jsonl, the reports */
     /* Collectives must match across ranks: after a local failure a rank goes straight to the
      * final agreement, which meets the others' next agreement; after an agreed failure
      * (synced) nobody agrees again. */
@@ -295,19 +311,28 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
         double el = now() - t0;
         double pps = (double)(step - start + 1) * batch * P / (el > 0 ? el : 1e-9);
         if (log && ((step + 1) % log_every == 0 || step + 1 == steps)) {
-            fprintf(log, "{\"step\":%lld,\"loss\":%.6g", (long long)step + 1, loss);
-            for (int i = 0; i < g->n_losses; i++)
-                fprintf(log, ",\"%s\":%.6g", g->nodes[g->losses[i]].name,
-                        P > 1 ? lmean[i + 1]
-                              : *sng_session_value(s, g->nodes[g->losses[i]].name, NULL));
-            fprintf(log, ",\"lr\":%.6g,\"grad_norm\":%.6g,\"pairs_per_s\":%.3f,"
-                         "\"data_wait_s\":%.3f,\"elapsed_s\":%.2f",
-                    sngi_optim_lr(&opt, step), gnorm, pps, wait, el);
+            fprintf(log, "{\"step\":%lld,\"loss\":", (long long)step + 1);
+            json_num(log, loss);
+            /* Each loss under its node name, in an object of its own: a loss named "step" or
+             * "lr" cannot duplicate a key of the line. */
+            fprintf(log, ",\"losses\":{");
+            for (int i = 0; i < g->n_losses; i++) {
+                fprintf(log, i ? "," : "");
+                sngi_json_str(log, g->nodes[g->losses[i]].name);
+                fputc(':', log);
+                json_num(log, P > 1 ? lmean[i + 1]
+                                    : *sng_session_value(s, g->nodes[g->losses[i]].name, NULL));
+            }
+            fprintf(log, "},\"lr\":%.6g,\"grad_norm\":", sngi_optim_lr(&opt, step));
+            json_num(log, gnorm);
+            fprintf(log, ",\"pairs_per_s\":%.3f,\"data_wait_s\":%.3f,\"elapsed_s\":%.2f", pps,
+                    wait, el);
             if (P > 1)
                 fprintf(log, ",\"ranks\":%d,\"allreduce_s\":%.3f,\"allreduce_bytes\":%.0f", P,
                         dstats.seconds, dstats.bytes_per_step);
             fprintf(log, "}\n");
-            fflush(log);
+            /* One process stops at once; ranks stop together at their next agreement. */
+            if (!log_st && (log_st = out_check(ctx, log, log_path)) && P == 1) st = log_st;
             if (!o->quiet && !tty)
                 SAY(o->err, "step %lld/%ld loss %.4f lr %.3g %.1f pairs/s data-wait %.1fs\n",
                         (long long)step + 1, steps, loss, sngi_optim_lr(&opt, step), pps, wait);
@@ -331,7 +356,7 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
                 threshold = ev.verif.best_thr;
                 sngi_metrics_json(mj, sizeof mj, &ev, threshold);
                 fprintf(log, "{\"step\":%lld,\"val\":%s}\n", (long long)step + 1, mj);
-                fflush(log);
+                if (!log_st && (log_st = out_check(ctx, log, log_path)) && P == 1) st = log_st;
                 if (ev.verif.auc > best_val) {
                     best_val = ev.verif.auc;
                     bad_evals = 0;
@@ -346,8 +371,10 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
             st = save_ckpt(ctx, s, ckpt_path, &meta);
             if (!st && P > 1) set_sig_msg(ckpt_path, step + 1);
         }
-        if (P > 1 && (do_eval || do_ckpt))
+        if (P > 1 && (do_eval || do_ckpt)) {
+            if (!st && log_st) st = log_st;
             synced = (st = sngi_dist_agree(ctx, st, &early)) != SNG_OK;
+        }
         if (st) break;
         if (early) {
             if (root)
@@ -386,6 +413,7 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
                 fprintf(log, "{\"step\":%lld,\"test\":%s}\n", (long long)step, mj);
                 n_roc = sngi_verif_roc(sc, lb, (size_t)ev.n_pairs, far, tar, 64);
                 FILE *r = fopen(rep_path, "w");
+                if (!r) rep_st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", rep_path, strerror(errno));
                 if (r) {
                     fprintf(r, "model: %s\nsteps: %lld  batch: %ld  seed: %ld\n"
                                "training time: %.1f s (%.2f pairs/s, data wait %.1f s)\n"
@@ -405,7 +433,9 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
                     if (ev.oneshot_acc >= 0)
                         fprintf(r, "%d-way %d-shot accuracy over %d episodes: %.4f\n", ev.way,
                                 ev.shot, ev.episodes, ev.oneshot_acc);
-                    fclose(r);
+                    rep_st = out_check(ctx, r, rep_path);
+                    if (fclose(r) != 0 && !rep_st)
+                        rep_st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", rep_path, strerror(errno));
                 }
                 SAY(o->out, "test: AUC %.4f  EER %.4f  accuracy %.4f (threshold %.4g)",
                         ev.verif.auc, ev.verif.eer, ev.acc_at_thr, threshold);
@@ -415,7 +445,9 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
             }
             char title[512];
             snprintf(title, sizeof title, "sngraph run: %s", g->name);
-            sngi_svg_report(svg_path, losses, n_loss, far, tar, n_roc, title);
+            sng_status svg_st = sngi_svg_report(ctx, svg_path, losses, n_loss, far, tar, n_roc,
+                                                title);
+            if (!rep_st) rep_st = svg_st;
         }
         free(sc);
         free(lb);
@@ -425,6 +457,10 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
             st = save_ckpt(ctx, s, ckpt_path, &meta);
         }
         if (!st) SAY(o->out, "checkpoint: %s\n", ckpt_path);
+        /* A lost log or report fails the run, but only after the checkpoint is safe. */
+        if (!st && log_st) st = log_st;
+        if (!st && log && (log_st = out_check(ctx, log, log_path))) st = log_st;
+        if (!st && rep_st) st = rep_st;
         if (!st && interrupted) {
             SAY(o->err, "sngraph run: interrupted at step %lld; resume with: %ssngraph run %s "
                             "--resume %s\n",
@@ -435,7 +471,8 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
     free(losses);
     free(lmean);
 out:
-    if (log) fclose(log);
+    if (log && fclose(log) != 0 && !st)
+        st = sngi_fail(ctx, SNG_ERR_IO, "%s: write failed: %s", log_path, strerror(errno));
 agree_out:
     /* Every rank leaves with rank 0's verdict (a failed final checkpoint fails them all). */
     if (P > 1 && !synced) st = sngi_dist_agree(ctx, st, NULL);

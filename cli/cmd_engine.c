@@ -137,9 +137,10 @@ static const char *kind_name(sngi_buf_kind k) {
     return "?";
 }
 
-static void plan_svg(const sng_session *s, const char *path) {
+/* Returns 0, or the errno of the open or of a failed write. */
+static int plan_svg(const sng_session *s, const char *path) {
     FILE *f = fopen(path, "w");
-    if (!f) return;
+    if (!f) return errno ? errno : EIO;
     double W = 900, H = 520, L = 60, T = 30;
     double xs = (W - L - 10) / (s->n_steps ? s->n_steps : 1);
     double ys = (H - T - 30) / (double)(s->arena_bytes ? s->arena_bytes : 1);
@@ -167,7 +168,9 @@ static void plan_svg(const sng_session *s, const char *path) {
             L + s->n_fwd_steps * xs, T, L + s->n_fwd_steps * xs, H - 30, L + s->n_fwd_steps * xs + 3,
             H - 18);
     fprintf(f, "</svg>\n");
-    fclose(f);
+    int e = fflush(f) != 0 || ferror(f) ? (errno ? errno : EIO) : 0;
+    if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
+    return e;
 }
 
 int sngi_cmd_plan(int argc, char **argv, FILE *out, FILE *err) {
@@ -295,9 +298,10 @@ int sngi_cmd_plan(int argc, char **argv, FILE *out, FILE *err) {
                 training ? ", gradients, SGD momentum" : "",
                 sngi_commas(ps.slab_bytes, c4, sizeof c4), ps.slab_bytes / 1048576.0);
     }
-    if (svg) plan_svg(s, svg);
+    int e = svg ? plan_svg(s, svg) : 0;
+    if (e) fprintf(err, "sngraph plan: %s: cannot write: %s\n", svg, strerror(e));
     sng_session_free(s);
     sng_graph_free(g);
     sng_ctx_free(ctx);
-    return SNG_EXIT_OK;
+    return e ? SNG_EXIT_INPUT : SNG_EXIT_OK;
 }

@@ -16,7 +16,9 @@
 #include "args.h"
 #include "cli.h"
 #include "app/ckpt.h"
+#include "app/atomic.h"
 #include "app/gallery.h"
+#include "app/npy.h"
 #include "app/infer.h"
 #include "app/verify.h"
 #include "loaders/loader_int.h"
@@ -239,11 +241,14 @@ int sngi_cmd_compare(int argc, char **argv, FILE *out, FILE *err) {
     if (!st) st = sngi_model_score(m, emb, emb + m->emb_numel, 1, 1, &score);
     if (!st) {
         int same = score >= m->threshold;
-        if (c.json)
-            fprintf(out, "{\"a\":\"%s\",\"b\":\"%s\",\"similarity\":%.6f,\"threshold\":%.6f,"
-                         "\"same\":%s}\n",
-                    c.pos[0], c.pos[1], score, m->threshold, same ? "true" : "false");
-        else
+        if (c.json) {
+            fprintf(out, "{\"a\":");
+            sngi_json_str(out, c.pos[0]);
+            fprintf(out, ",\"b\":");
+            sngi_json_str(out, c.pos[1]);
+            fprintf(out, ",\"similarity\":%.6f,\"threshold\":%.6f,\"same\":%s}\n", score,
+                    m->threshold, same ? "true" : "false");
+        } else
             fprintf(out, "%s %s: similarity %.4f (threshold %.4f): %s\n", c.pos[0], c.pos[1], score,
                     m->threshold, same ? "same" : "different");
     }
@@ -252,27 +257,17 @@ int sngi_cmd_compare(int argc, char **argv, FILE *out, FILE *err) {
     return finish(err, "compare", ctx, st, m);
 }
 
+/* The (rows, cols) embeddings as one .npy, replaced atomically. */
 static sng_status write_npy(sng_ctx *ctx, const char *path, const float *v, int rows, int cols) {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", tmp, strerror(errno));
-    char dict[128];
-    int dl = snprintf(dict, sizeof dict,
-                      "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", rows, cols);
-    int total = 10 + dl + 1, pad = (64 - total % 64) % 64;
-    unsigned short hl = (unsigned short)(dl + pad + 1);
-    int bad = fwrite("\x93NUMPY\x01\x00", 1, 8, f) != 8 || fwrite(&hl, 1, 2, f) != 2 ||
-              fwrite(dict, 1, (size_t)dl, f) != (size_t)dl;
-    for (int i = 0; i < pad && !bad; i++) bad = fputc(' ', f) == EOF;
-    if (!bad) bad = fputc('\n', f) == EOF;
-    if (!bad) bad = fwrite(v, sizeof(float), (size_t)rows * cols, f) != (size_t)rows * cols;
-    if (fclose(f) != 0) bad = 1;
-    if (bad || rename(tmp, path)) {
-        unlink(tmp);
-        return sngi_fail(ctx, SNG_ERR_IO, "%s: write failed", path);
+    sngi_atomic a;
+    sng_status st = sngi_atomic_open(ctx, path, &a);
+    if (st) return st;
+    int dims[2] = {rows, cols};
+    if ((st = sngi_npy_write(ctx, a.f, path, v, dims, 2))) {
+        sngi_atomic_abort(&a);
+        return st;
     }
-    return SNG_OK;
+    return sngi_atomic_commit(ctx, &a);
 }
 
 int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err) {
@@ -307,7 +302,7 @@ int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err) {
         FILE *f = fopen(idx, "w");
         if (!f) st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", idx, strerror(errno));
         for (int i = 0; f && i < set.n; i++) fprintf(f, "%s\n", set.names[i]);
-        if (f && fclose(f)) st = sngi_fail(ctx, SNG_ERR_IO, "%s: write failed", idx);
+        if (f && (ferror(f) | fclose(f))) st = sngi_fail(ctx, SNG_ERR_IO, "%s: write failed", idx);
         double sec = set.embed_s;
         if (!st)
             fprintf(out, "%d embeddings of %lld floats -> %s (%.1f images/s at batch %d)%s\n",
@@ -316,6 +311,32 @@ int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err) {
     }
     set_free(&set);
     return finish(err, "embed", ctx, st, m);
+}
+
+/* gallery add/remove run as edits inside sngi_gallery_update, on the gallery as re-read under
+ * its lock. */
+typedef struct enrol {
+    const char *path, *ckpt;
+    const sngi_model *m;
+    const char **names;
+    const float *emb;
+    int n, total; /* total: identities after the edit */
+} enrol;
+
+static sng_status enrol_edit(sng_ctx *ctx, sngi_gallery *gal, void *arg) {
+    enrol *e = arg;
+    sng_status st = sngi_gallery_bind(ctx, gal, e->m, e->path);
+    for (int i = 0; !st && i < e->n; i++)
+        st = sngi_gallery_add(ctx, gal, e->names[i], e->emb + (size_t)i * (size_t)gal->dim);
+    e->total = gal->n;
+    return st;
+}
+
+static sng_status unenrol_edit(sng_ctx *ctx, sngi_gallery *gal, void *arg) {
+    enrol *e = arg;
+    sng_status st = sngi_gallery_remove(ctx, gal, e->names[0]);
+    e->total = gal->n;
+    return st;
 }
 
 int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
@@ -350,8 +371,6 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
         }
         st = sngi_model_open(ctx, c.ckpt, c.from || c.n_pos > 3 ? c.batch : 1, 1, (int)c.threads,
                              &m);
-        if (!st) st = sngi_gallery_load(ctx, c.pos[0], 1, &gal);
-        if (!st) st = sngi_gallery_bind(ctx, gal, m, c.pos[0]);
         /* Every image is decoded and embedded before the gallery changes: any error leaves
          * the file as it was. */
         img_set set = {.ctx = ctx, .m = m, .no_resize = c.no_resize};
@@ -371,11 +390,10 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
         if (!st && !(names = calloc((size_t)set.n, sizeof *names)))
             st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
         for (int i = 0; !st && i < set.n; i++) names[i] = c.from ? set.stems[i] : c.pos[1 + 2 * i];
-        for (int i = 0; !st && i < set.n; i++)
-            st = sngi_gallery_add(ctx, gal, names[i], set.emb + (size_t)i * (size_t)m->emb_numel);
-        if (!st) st = sngi_gallery_save(ctx, gal, c.pos[0]);
-        if (!st && set.n == 1) fprintf(out, "enrolled '%s' (%d identities)\n", names[0], gal->n);
-        else if (!st) fprintf(out, "enrolled %d identities (%d in all)\n", set.n, gal->n);
+        enrol e = {c.pos[0], c.ckpt, m, names, set.emb, set.n, 0};
+        if (!st) st = sngi_gallery_update(ctx, c.pos[0], 1, enrol_edit, &e);
+        if (!st && set.n == 1) fprintf(out, "enrolled '%s' (%d identities)\n", names[0], e.total);
+        else if (!st) fprintf(out, "enrolled %d identities (%d in all)\n", set.n, e.total);
         set_free(&set);
         free(names);
     } else if (!strcmp(verb, "remove")) {
@@ -384,10 +402,9 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
             sng_ctx_free(ctx);
             return SNG_EXIT_USAGE;
         }
-        st = sngi_gallery_load(ctx, c.pos[0], 0, &gal);
-        if (!st) st = sngi_gallery_remove(ctx, gal, c.pos[1]);
-        if (!st) st = sngi_gallery_save(ctx, gal, c.pos[0]);
-        if (!st) fprintf(out, "removed '%s' (%d identities)\n", c.pos[1], gal->n);
+        enrol e = {.names = (const char **)&c.pos[1]};
+        st = sngi_gallery_update(ctx, c.pos[0], 0, unenrol_edit, &e);
+        if (!st) fprintf(out, "removed '%s' (%d identities)\n", c.pos[1], e.total);
     } else if (!strcmp(verb, "list")) {
         if (c.n_pos != 1) {
             fprintf(err, "sngraph gallery list: need GALLERY\n");

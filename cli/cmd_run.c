@@ -23,6 +23,7 @@
 #include "app/dist.h"
 #include "app/feed.h"
 #include "app/settings.h"
+#include "app/rundir.h"
 #include "app/train.h"
 
 static const char *split_name[3] = {"train", "val", "test"};
@@ -83,8 +84,11 @@ int sngi_cmd_run(int argc, char **argv, FILE *out, FILE *err) {
         char stamp[32];
         time_t t = time(NULL);
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&t));
-        if (root) mkdir("runs", 0755);
-        snprintf(dir, sizeof dir, "runs/%s-%s", g->name, stamp);
+        char base[512];
+        snprintf(base, sizeof base, "%s-%s", g->name, stamp);
+        /* Created here, exclusively, so two runs started in the same second never share it. */
+        if (root) st = sngi_rundir_create(ctx, "runs", base, dir, sizeof dir);
+        else snprintf(dir, sizeof dir, "runs/%s", base);
     }
     if (!st) st = sngi_train_check(ctx, g);
     sngi_data *rd = NULL;

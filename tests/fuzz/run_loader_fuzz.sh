@@ -32,16 +32,6 @@ $CC $cflags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined 
 "$work/seedgen" "$work/corpus"
 
 echo "run_loader_fuzz: fuzzing for ${secs}s"
-rc=0
-ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
-    "$work/fuzz_image" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-    -max_len=65536 -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
-    "$work/corpus" > "$work/fuzz.log" 2>&1 || rc=$?
-tail -n 25 "$work/fuzz.log"
-if [ "$rc" -ne 0 ]; then
-    echo "run_loader_fuzz: FAILED (exit $rc); reproducers in $work/artifacts:" >&2
-    ls -l "$work/artifacts" >&2 || true
-    exit 1
-fi
-echo "run_loader_fuzz: ok, no crash in ${secs}s"
-[ -n "${SNG_FUZZ_DIR:-}" ] || rm -rf "$work"
+# shellcheck source=tests/fuzz/fuzz_lib.sh
+. "$src/tests/fuzz/fuzz_lib.sh"
+fuzz_run run_loader_fuzz "$work" "$secs" "$work/fuzz_image"

@@ -47,20 +47,8 @@ sed -e '/<xi:include/r '"$src/models/backbones/vgg16.xml" -e '/<xi:include/d' \
     "$src/models/siamese_vgg16.xml" | grep -v '^<?xml' > "$work/corpus/inlined.xml" || true
 
 echo "run_model_fuzz: fuzzing for ${secs}s ($n seeds)"
-rc=0
 # The models directory is the base for XIncludes in the harness (backbones/*.xml resolve).
-SNG_FUZZ_MODEL_DIR="$src/models" \
-ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
-UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-OMP_NUM_THREADS=1 \
-    "$work/fuzz_model" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-    -max_len=65536 -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
-    "$work/corpus" > "$work/fuzz.log" 2>&1 || rc=$?
-tail -n 25 "$work/fuzz.log"
-if [ "$rc" -ne 0 ]; then
-    echo "run_model_fuzz: FAILED (exit $rc); reproducers in $work/artifacts:" >&2
-    ls -l "$work/artifacts" >&2 || true
-    exit 1
-fi
-echo "run_model_fuzz: ok, no crash in ${secs}s"
-[ -n "${SNG_FUZZ_DIR:-}" ] || rm -rf "$work"
+export SNG_FUZZ_MODEL_DIR="$src/models" OMP_NUM_THREADS=1
+# shellcheck source=tests/fuzz/fuzz_lib.sh
+. "$src/tests/fuzz/fuzz_lib.sh"
+fuzz_run run_model_fuzz "$work" "$secs" "$work/fuzz_model"
