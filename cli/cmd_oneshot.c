@@ -53,13 +53,18 @@ static int parse_common(int argc, char **argv, FILE *out, FILE *err, const char 
     }
     c->pos = pos;
     const sngi_arg all[] = {
-        {"--ckpt", NULL, SNGI_ARG_TEXT, &c->ckpt, 0, 0, NULL},
-        {"--output", "-o", SNGI_ARG_TEXT, &c->out_path, 0, 0, NULL},
-        {"--from", NULL, SNGI_ARG_TEXT, &c->from, 0, 0, NULL},
-        {"--top", NULL, SNGI_ARG_INT, &top, 1, 1 << 20, NULL},
-        {"--batch", NULL, SNGI_ARG_INT, &batch, 1, 4096, NULL},
-        {"--json", NULL, SNGI_ARG_FLAG, &c->json, 0, 0, NULL},
-        {"--no-resize", NULL, SNGI_ARG_FLAG, &c->no_resize, 0, 0, NULL},
+        {"--ckpt", NULL, SNGI_ARG_TEXT, &c->ckpt, 0, 0, NULL, "CHECKPOINT",
+         "the trained checkpoint (required)", NULL},
+        {"--output", "-o", SNGI_ARG_TEXT, &c->out_path, 0, 0, NULL, "OUT.npy",
+         "where to write the embeddings", NULL},
+        {"--from", NULL, SNGI_ARG_TEXT, &c->from, 0, 0, NULL, "SOURCE",
+         "enrol every image of a directory or archive", NULL},
+        {"--top", NULL, SNGI_ARG_INT, &top, 1, 1 << 20, NULL, "K",
+         "how many identities to list (default 5)", NULL},
+        SNGI_ARG_BATCH(&batch, "images embedded at once (default 64)"),
+        SNGI_ARG_JSON(&c->json),
+        {"--no-resize", NULL, SNGI_ARG_FLAG, &c->no_resize, 0, 0, NULL, NULL,
+         "refuse images not of the model's input size instead of resizing them", NULL},
     };
     sngi_arg opts[sizeof all / sizeof all[0] + 2];
     int n = 0;
