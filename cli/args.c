@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,18 @@ static int usage(const parser *p, const char *fmt, const char *a, const char *b)
     fprintf(p->err, fmt, a, b);
     fputc('\n', p->err);
     sngi_args_help(p->err, p->help, p->opts);
+    return SNG_EXIT_USAGE;
+}
+
+int sngi_args_usage(FILE *err, const char *cmd, const char *help, const sngi_arg *opts,
+                    const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(err, "sngraph %s: ", cmd);
+    vfprintf(err, fmt, ap);
+    va_end(ap);
+    fputc('\n', err);
+    sngi_args_help(err, help, opts);
     return SNG_EXIT_USAGE;
 }
 

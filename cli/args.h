@@ -55,6 +55,9 @@ typedef struct sngi_sets {
     {"--batch", NULL, SNGI_ARG_INT, (dst), 1, SNGI_MAX_BATCH, NULL, "N", (doc), NULL}
 #define SNGI_ARG_JSON(dst)                                                                     \
     {"--json", NULL, SNGI_ARG_FLAG, (dst), 0, 0, NULL, NULL, "print JSON instead of text", NULL}
+#define SNGI_ARG_NO_BRANCH_BATCHING(dst)                                                       \
+    {"--no-branch-batching", NULL, SNGI_ARG_FLAG, (dst), 0, 0, NULL, NULL,                     \
+     "run tied branches one after another", NULL}
 #define SNGI_ARG_END {NULL, NULL, SNGI_ARG_FLAG, NULL, 0, 0, NULL, NULL, NULL, NULL}
 
 /* Parses argv[1..argc) (argv[0] names the command in messages) against opts (ended by
@@ -64,6 +67,11 @@ typedef struct sngi_sets {
  * KEY=VALUE of --set points into argv, which is modified. */
 int sngi_args_parse(int argc, char **argv, const sngi_arg *opts, const char **pos, int min_pos,
                     int max_pos, int *n_pos, const char *help, FILE *out, FILE *err);
+
+/* A usage error found after parsing: prints "sngraph CMD: MESSAGE" and the help to err, and
+ * returns SNG_EXIT_USAGE. */
+int sngi_args_usage(FILE *err, const char *cmd, const char *help, const sngi_arg *opts,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Prints help (the command's usage line and prose) and then the options section generated
  * from opts, wrapped at 100 columns. */

@@ -74,29 +74,6 @@ int sngi_cli_report(FILE *err, const char *cmd, sng_ctx *ctx, sng_status st) {
     return sngi_cli_exit(st);
 }
 
-int sngi_cli_take_set(int argc, char **argv, int *i, sng_setting *set, int *n_set, int max,
-                      FILE *err) {
-    if (*i + 1 >= argc) {
-        fprintf(err, "sngraph: --set needs KEY=VALUE\n");
-        return -1;
-    }
-    char *kv = argv[++*i];
-    char *eq = strchr(kv, '=');
-    if (!eq || eq == kv) {
-        fprintf(err, "sngraph: --set '%s': expected KEY=VALUE\n", kv);
-        return -1;
-    }
-    if (*n_set >= max) {
-        fprintf(err, "sngraph: too many --set options\n");
-        return -1;
-    }
-    *eq = 0;
-    set[*n_set].key = kv;
-    set[*n_set].value = eq + 1;
-    (*n_set)++;
-    return 0;
-}
-
 int sng_cli_main(int argc, char **argv, FILE *out, FILE *err) {
     if (argc < 2) {
         usage(err);

@@ -33,8 +33,5 @@ sng_ctx *sngi_cli_ctx(void);
 int sngi_cli_exit(sng_status st);
 /* Prints "sngraph CMD: error message" and returns the exit code for st. */
 int sngi_cli_report(FILE *err, const char *cmd, sng_ctx *ctx, sng_status st);
-/* Collects `--set key=value` (argv[*i] is "--set"); returns 0 or -1 on a malformed one. */
-int sngi_cli_take_set(int argc, char **argv, int *i, sng_setting *set, int *n_set, int max,
-                      FILE *err);
 
 #endif

@@ -354,14 +354,16 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
         "when missing), removes one, or lists them. Never retrains. --from enrols every image of\n"
         "a directory or archive under its entry path without extension (people/alice.png ->\n"
         "people/alice). The file is replaced atomically, and only when every image enrolled.\n";
-    if (argc < 2 || (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        fputs(help, argc < 2 ? err : out);
-        return argc < 2 ? SNG_EXIT_USAGE : SNG_EXIT_OK;
+    const int allowed = O_CKPT | O_FROM | O_BATCH | O_JSON | O_NORESIZE;
+    common c;
+    if (argc < 2 || argv[1][0] == '-') { /* no action: the help, with its options */
+        int r = parse_common(argc, argv, out, err, help, allowed, &c);
+        if (r) return r == 1 ? SNG_EXIT_OK : SNG_EXIT_USAGE;
+        fprintf(err, "sngraph gallery: missing the action (add, remove, list)\n%s", help);
+        return SNG_EXIT_USAGE;
     }
     const char *verb = argv[1];
-    common c;
-    int r = parse_common(argc - 1, argv + 1, out, err, help,
-                         O_CKPT | O_FROM | O_BATCH | O_JSON | O_NORESIZE, &c);
+    int r = parse_common(argc - 1, argv + 1, out, err, help, allowed, &c);
     if (r) return r == 1 ? SNG_EXIT_OK : SNG_EXIT_USAGE;
     sng_ctx *ctx = sngi_cli_ctx();
     sngi_model *m = NULL;
@@ -529,31 +531,4 @@ int sngi_cmd_identify(int argc, char **argv, FILE *out, FILE *err) {
     free(score);
     sngi_gallery_free(gal);
     return finish(err, "identify", ctx, st, m);
-}
-
-int sngi_cmd_ckpt(int argc, char **argv, FILE *out, FILE *err) {
-    static const char help[] = "Usage: sngraph ckpt info CHECKPOINT\n"
-                               "Lists a checkpoint: model, step, metrics, parameters.\n";
-    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        fputs(help, out);
-        return SNG_EXIT_OK;
-    }
-    if (argc != 3 || strcmp(argv[1], "info")) {
-        fputs(help, err);
-        return SNG_EXIT_USAGE;
-    }
-    sng_ctx *ctx = sngi_cli_ctx();
-    sngi_ckpt *c;
-    sng_status st = sngi_ckpt_read(ctx, argv[2], &c);
-    if (st) {
-        int rc = sngi_cli_report(err, "ckpt", ctx, st);
-        sng_ctx_free(ctx);
-        return rc;
-    }
-    fprintf(out, "%s: %d entries\n", argv[2], c->n);
-    fprintf(out, "manifest: %s", (const char *)sngi_ckpt_entry(c, "manifest.json", NULL));
-    for (int i = 0; i < c->n; i++) fprintf(out, "  %-60s %12zu bytes\n", c->names[i], c->sizes[i]);
-    sngi_ckpt_free(c);
-    sng_ctx_free(ctx);
-    return SNG_EXIT_OK;
 }

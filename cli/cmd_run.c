@@ -28,10 +28,6 @@
 static const char *split_name[3] = {"train", "val", "test"};
 
 /* ---- commands --------------------------------------------------------------------------------- */
-static int usage_err(FILE *err, const char *cmd, const char *msg, const char *help) {
-    fprintf(err, "sngraph %s: %s\n%s", cmd, msg, help);
-    return SNG_EXIT_USAGE;
-}
 
 int sngi_cmd_run(int argc, char **argv, FILE *out, FILE *err) {
     static const char help[] =
@@ -61,8 +57,9 @@ int sngi_cmd_run(int argc, char **argv, FILE *out, FILE *err) {
         {"--quiet", "-q", SNGI_ARG_FLAG, &quiet, 0, 0, NULL, NULL, "no progress lines", NULL},
         SNGI_ARG_END,
     };
-    int rc0 = sngi_args_parse(argc, argv, opts, &model, 1, 1, NULL, help, out, err);
+    int rc0 = sngi_args_parse(argc, argv, opts, &model, 0, 1, NULL, help, out, err);
     if (rc0) return rc0 < 0 ? SNG_EXIT_OK : rc0;
+    if (!model) return sngi_args_usage(err, "run", help, opts, "missing MODEL");
     sng_ctx *ctx = sngi_cli_ctx();
     sng_graph *g = NULL;
     char dir[4096], ckpt[4200];
@@ -150,7 +147,7 @@ int sngi_cmd_eval(int argc, char **argv, FILE *out, FILE *err) {
     };
     int rc0 = sngi_args_parse(argc, argv, opts, NULL, 0, 0, NULL, help, out, err);
     if (rc0) return rc0 < 0 ? SNG_EXIT_OK : rc0;
-    if (!ckpt) return usage_err(err, "eval", "missing --ckpt", help);
+    if (!ckpt) return sngi_args_usage(err, "eval", help, opts, "missing --ckpt");
     sng_ctx *ctx = sngi_cli_ctx();
     sngi_ckpt *c = NULL;
     sng_graph *g = NULL;
@@ -165,6 +162,7 @@ int sngi_cmd_eval(int argc, char **argv, FILE *out, FILE *err) {
         st = sng_graph_load_string(ctx, xml, len, name, NULL, &g);
     }
     for (int i = 0; !st && i < sets.n; i++) st = sngi_cfg_set(ctx, g, sets.set[i].key, sets.set[i].value);
+    if (!st) st = sngi_settings_check(ctx, g);
     /* The options are the eval.* settings, so both have one default and one range. */
     const struct { const char *key; long v; int given; } ov[] = {
         {"eval.pairs", pairs, pairs_given}, {"eval.way", way, way_given},
