@@ -29,6 +29,7 @@ static const cmd commands[] = {
     {"gradcheck", sngi_cmd_gradcheck, "check the model's gradients by finite differences"},
     {"bench", sngi_cmd_bench, "time training steps or inference; GFLOP/s vs BLIS sgemm"},
     {"data", sngi_cmd_data, "describe a dataset source (directory, archive, IDX)"},
+    {"settings", sngi_cmd_settings, "list the run settings (train.*, data.*, eval.*)"},
 };
 
 static void usage(FILE *f) {
