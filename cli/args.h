@@ -73,6 +73,10 @@ int sngi_args_parse(int argc, char **argv, const sngi_arg *opts, const char **po
 int sngi_args_usage(FILE *err, const char *cmd, const char *help, const sngi_arg *opts,
                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Writes a range bound as people read it: integers whole, 2^k for the large powers of two,
+ * reals in %g form with up to 10 digits. */
+void sngi_args_bound(char *buf, size_t n, int integer, double v);
+
 /* Prints help (the command's usage line and prose) and then the options section generated
  * from opts, wrapped at 100 columns. */
 void sngi_args_help(FILE *f, const char *help, const sngi_arg *opts);

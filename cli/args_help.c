@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "args.h"
@@ -32,6 +33,16 @@ static void wrap(FILE *f, const char *text, int col) {
     fputc('\n', f);
 }
 
+void sngi_args_bound(char *buf, size_t n, int integer, double v) {
+    int e;
+    if (integer && v >= 1048576 && frexp(v, &e) == 0.5)
+        snprintf(buf, n, "2^%d", e - 1);
+    else if (integer)
+        snprintf(buf, n, "%.0f", v);
+    else
+        snprintf(buf, n, "%.10g", v);
+}
+
 static void option(FILE *f, const sngi_arg *o) {
     static const char *kind_var[] = {NULL, "N", "X", "VALUE", "KEY=VALUE", NULL};
     const char *var = o->metavar ? o->metavar
@@ -43,13 +54,15 @@ static void option(FILE *f, const sngi_arg *o) {
     } else {
         fprintf(f, "%*s", DOC_COL - col, "");
     }
-    char doc[512];
-    int n = snprintf(doc, sizeof doc, "%s", o->doc ? o->doc : "");
+    char doc[512], lo[32], hi[32];
     /* The range is the parser's, so the help states exactly what is accepted. */
-    if (n >= 0 && (size_t)n < sizeof doc && o->kind == SNGI_ARG_INT)
-        snprintf(doc + n, sizeof doc - (size_t)n, " [%.0f, %.0f]", o->lo, o->hi);
-    else if (n >= 0 && (size_t)n < sizeof doc && o->kind == SNGI_ARG_REAL)
-        snprintf(doc + n, sizeof doc - (size_t)n, " [%g, %g]", o->lo, o->hi);
+    if (o->kind == SNGI_ARG_INT || o->kind == SNGI_ARG_REAL) {
+        sngi_args_bound(lo, sizeof lo, o->kind == SNGI_ARG_INT, o->lo);
+        sngi_args_bound(hi, sizeof hi, o->kind == SNGI_ARG_INT, o->hi);
+        snprintf(doc, sizeof doc, "%s [%s, %s]", o->doc ? o->doc : "", lo, hi);
+    } else {
+        snprintf(doc, sizeof doc, "%s", o->doc ? o->doc : "");
+    }
     wrap(f, doc, DOC_COL);
 }
 

@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <math.h>
 #include <string.h>
 
 #include "args.h"
@@ -12,17 +11,6 @@
 #include "app/settings.h"
 
 static const char *type_name[] = {"int", "real", "text", "choice"};
-
-/* A bound as people read it: 2^k for the large powers of two the table uses. */
-static void bound(char *b, size_t n, sngi_set_type t, double v) {
-    int e;
-    if (t == SNGI_SET_INT && v >= 1048576 && frexp(v, &e) == 0.5)
-        snprintf(b, n, "2^%d", e - 1);
-    else if (t == SNGI_SET_INT)
-        snprintf(b, n, "%.0f", v);
-    else
-        snprintf(b, n, "%.10g", v);
-}
 
 /* The accepted values: "[lo, hi]", the choices joined by sep, or "" for text. */
 static void range(char *b, size_t n, const sngi_setting_def *d, const char *sep) {
@@ -35,8 +23,8 @@ static void range(char *b, size_t n, const sngi_setting_def *d, const char *sep)
             else b[k++] = *c, b[k] = 0;
         }
     } else if (d->type != SNGI_SET_TEXT) {
-        bound(lo, sizeof lo, d->type, d->lo);
-        bound(hi, sizeof hi, d->type, d->hi);
+        sngi_args_bound(lo, sizeof lo, d->type == SNGI_SET_INT, d->lo);
+        sngi_args_bound(hi, sizeof hi, d->type == SNGI_SET_INT, d->hi);
         snprintf(b, n, "[%s, %s]", lo, hi);
     }
 }
