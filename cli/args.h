@@ -50,7 +50,7 @@ typedef struct sngi_sets {
      "worker threads (0: one per core)", NULL}
 #define SNGI_ARG_SET(dst)                                                                      \
     {"--set", NULL, SNGI_ARG_SET, (dst), 0, 0, NULL, "KEY=VALUE",                              \
-     "override or add a model setting (repeatable; `sngraph settings` lists them)", NULL}
+     "override a model setting, repeatable (`sngraph settings` lists them)", NULL}
 #define SNGI_ARG_BATCH(dst, doc)                                                               \
     {"--batch", NULL, SNGI_ARG_INT, (dst), 1, SNGI_MAX_BATCH, NULL, "N", (doc), NULL}
 #define SNGI_ARG_JSON(dst)                                                                     \
