@@ -26,8 +26,6 @@ int sngi_cmd_identify(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_ckpt(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_settings(int argc, char **argv, FILE *out, FILE *err);
-/* The settings table as the Markdown table of doc/model-format.md. */
-void sngi_settings_markdown(FILE *out);
 
 /* A context with the model directories set up: $SNG_MODEL_DIR (colon-separated), then the
  * installed $(pkgdatadir)/models. Returns NULL on OOM. */

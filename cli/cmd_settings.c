@@ -50,9 +50,7 @@ static void print_json(FILE *out, const sngi_setting_def *t, int n) {
     fputs("\n]\n", out);
 }
 
-void sngi_settings_markdown(FILE *out) {
-    int n;
-    const sngi_setting_def *t = sngi_settings(&n);
+static void print_markdown(FILE *out, const sngi_setting_def *t, int n) {
     char r[256];
     fputs("| key | type | default | accepted | meaning |\n|---|---|---|---|---|\n", out);
     for (int i = 0; i < n; i++) {
@@ -87,7 +85,7 @@ int sngi_cmd_settings(int argc, char **argv, FILE *out, FILE *err) {
     if (json) {
         print_json(out, t, n);
     } else if (markdown) {
-        sngi_settings_markdown(out);
+        print_markdown(out, t, n);
     } else {
         char r[256];
         fprintf(out, "%-22s %-6s %-19s %-20s %s\n", "key", "type", "default", "accepted",
