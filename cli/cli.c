@@ -1,5 +1,5 @@
 /*
- * cli.c — sng_cli_main: the command dispatcher, help and version, and helpers shared by the
+ * cli.c — sngi_cli_main: the command dispatcher, help and version, and helpers shared by the
  * commands. Exit codes: 0 ok, 1 bad input (model, data, checkpoint), 2 usage, 3 internal error.
  */
 #include "config.h"
@@ -29,6 +29,7 @@ static const cmd commands[] = {
     {"gradcheck", sngi_cmd_gradcheck, "check the model's gradients by finite differences"},
     {"bench", sngi_cmd_bench, "time training steps or inference; GFLOP/s vs BLIS sgemm"},
     {"data", sngi_cmd_data, "describe a dataset source (directory, archive, IDX)"},
+    {"settings", sngi_cmd_settings, "list the run settings (train.*, data.*, eval.*)"},
 };
 
 static void usage(FILE *f) {
@@ -72,29 +73,6 @@ int sngi_cli_report(FILE *err, const char *cmd, sng_ctx *ctx, sng_status st) {
     const char *m = sng_ctx_errmsg(ctx);
     fprintf(err, "sngraph %s: %s\n", cmd, m && *m ? m : sng_status_str(st));
     return sngi_cli_exit(st);
-}
-
-int sngi_cli_take_set(int argc, char **argv, int *i, sng_setting *set, int *n_set, int max,
-                      FILE *err) {
-    if (*i + 1 >= argc) {
-        fprintf(err, "sngraph: --set needs KEY=VALUE\n");
-        return -1;
-    }
-    char *kv = argv[++*i];
-    char *eq = strchr(kv, '=');
-    if (!eq || eq == kv) {
-        fprintf(err, "sngraph: --set '%s': expected KEY=VALUE\n", kv);
-        return -1;
-    }
-    if (*n_set >= max) {
-        fprintf(err, "sngraph: too many --set options\n");
-        return -1;
-    }
-    *eq = 0;
-    set[*n_set].key = kv;
-    set[*n_set].value = eq + 1;
-    (*n_set)++;
-    return 0;
 }
 
 int sngi_cli_main(int argc, char **argv, FILE *out, FILE *err) {

@@ -32,6 +32,7 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_identify(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_ckpt(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err);
+int sngi_cmd_settings(int argc, char **argv, FILE *out, FILE *err);
 
 /* A context with the model directories set up: $SNG_MODEL_DIR (colon-separated), then the
  * installed $(pkgdatadir)/models. Returns NULL on OOM. */
@@ -40,8 +41,5 @@ sng_ctx *sngi_cli_ctx(void);
 int sngi_cli_exit(sng_status st);
 /* Prints "sngraph CMD: error message" and returns the exit code for st. */
 int sngi_cli_report(FILE *err, const char *cmd, sng_ctx *ctx, sng_status st);
-/* Collects `--set key=value` (argv[*i] is "--set"); returns 0 or -1 on a malformed one. */
-int sngi_cli_take_set(int argc, char **argv, int *i, sng_setting *set, int *n_set, int max,
-                      FILE *err);
 
 #endif

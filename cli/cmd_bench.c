@@ -10,9 +10,11 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "args.h"
 #include "cli.h"
 #include "app/dist.h"
 #include "app/optim.h"
+#include "app/settings.h"
 #include "engine/session.h"
 
 static double now(void) {
@@ -110,7 +112,8 @@ static int bench_mpi(sng_ctx *ctx, sng_graph *g, sng_session *s, const sngi_opti
 int sngi_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
     static const char help[] =
         "Usage: sngraph bench [--train|--infer] [--batch N] [--threads T] [--steps S]\n"
-        "                     [--profile] [--json] [--no-branch-batching] [--set K=V]... MODEL\n"
+        "                     [--profile] [--json] [--no-branch-batching] [--mpi]\n"
+        "                     [--set KEY=VALUE]... MODEL\n"
         "Times S steps (default 5, after one warm-up) of training (forward, backward, SGD with\n"
         "momentum) or inference at batch N (default 32) and prints the median step time,\n"
         "pairs/s, achieved GFLOP/s (from the model's FLOP count; a training step counts 3x the\n"
@@ -121,55 +124,35 @@ int sngi_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
         "batch N and averages gradients as `sngraph run` does; rank 0 prints the step time, the\n"
         "all-reduce time, pairs/s over all ranks and the bytes all-reduced per step\n"
         "(bench/mpi_scaling.sh compares P = 1 and 2).\n";
-    int training = 1, json = 0, profile = 0, no_bb = 0, mpi = 0;
+    int train = 0, infer = 0, json = 0, profile = 0, no_bb = 0, mpi = 0;
     long batch = 32, threads = 0, steps = 5;
     const char *model = NULL;
-    sng_setting set[32];
-    int n_set = 0;
+    sngi_sets sets = {.n = 0};
     double t_start = now();
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *nx = i + 1 < argc ? argv[i + 1] : NULL;
-        long *dst = !strcmp(a, "--batch") ? &batch : !strcmp(a, "--threads") ? &threads
-                  : !strcmp(a, "--steps") ? &steps : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(help, out);
-            return SNG_EXIT_OK;
-        } else if (dst) {
-            char *end;
-            long v = nx ? strtol(nx, &end, 10) : -1;
-            if (!nx || *end || v < (dst == &threads ? 0 : 1) || v > (1 << 20)) {
-                fprintf(err, "sngraph bench: %s expects a positive integer\n", a);
-                return SNG_EXIT_USAGE;
-            }
-            *dst = v, i++;
-        } else if (!strcmp(a, "--train")) {
-            training = 1;
-        } else if (!strcmp(a, "--infer")) {
-            training = 0;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--profile")) {
-            profile = 1;
-        } else if (!strcmp(a, "--no-branch-batching")) {
-            no_bb = 1;
-        } else if (!strcmp(a, "--mpi")) {
-            mpi = 1;
-        } else if (!strcmp(a, "--set")) {
-            if (sngi_cli_take_set(argc, argv, &i, set, &n_set, 32, err)) return SNG_EXIT_USAGE;
-        } else if (a[0] == '-') {
-            fprintf(err, "sngraph bench: unknown option '%s'\n%s", a, help);
-            return SNG_EXIT_USAGE;
-        } else if (!model) {
-            model = a;
-        } else {
-            fprintf(err, "sngraph bench: one model only\n");
-            return SNG_EXIT_USAGE;
-        }
-    }
-    if (!model) {
-        fprintf(err, "sngraph bench: missing MODEL\n%s", help);
-        return SNG_EXIT_USAGE;
-    }
+    const sngi_arg opts[] = {
+        {"--train", NULL, SNGI_ARG_FLAG, &train, 0, 0, NULL, NULL,
+         "time training steps: forward, backward, SGD (default)", NULL},
+        {"--infer", NULL, SNGI_ARG_FLAG, &infer, 0, 0, NULL, NULL, "time inference passes",
+         NULL},
+        SNGI_ARG_BATCH(&batch, "pairs per step (default 32)"),
+        SNGI_ARG_THREADS(&threads),
+        {"--steps", NULL, SNGI_ARG_INT, &steps, 1, 1 << 20, NULL, "S",
+         "timed steps after the warm-up (default 5)", NULL},
+        {"--profile", NULL, SNGI_ARG_FLAG, &profile, 0, 0, NULL, NULL,
+         "print the time per op and pass", NULL},
+        SNGI_ARG_JSON(&json),
+        SNGI_ARG_NO_BRANCH_BATCHING(&no_bb),
+        {"--mpi", NULL, SNGI_ARG_FLAG, &mpi, 0, 0, NULL, NULL,
+         "time data-parallel training steps under mpirun", NULL},
+        SNGI_ARG_SET(&sets),
+        SNGI_ARG_END,
+    };
+    int rc0 = sngi_args_parse(argc, argv, opts, &model, 0, 1, NULL, help, out, err);
+    if (rc0) return rc0 < 0 ? SNG_EXIT_OK : rc0;
+    if (!model) return sngi_args_usage(err, "bench", help, opts, "missing MODEL");
+    if (train && infer)
+        return sngi_args_usage(err, "bench", help, opts, "--train and --infer exclude each other");
+    int training = !infer;
     sng_ctx *ctx = sngi_cli_ctx();
     sng_graph *g = NULL;
     sng_session *s = NULL;
@@ -183,7 +166,8 @@ int sngi_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
         training = 1;
         threads = sngi_dist_threads((int)threads);
     }
-    sng_status st = sng_graph_load(ctx, model, set, n_set, &g);
+    sng_status st = sng_graph_load(ctx, model, sets.set, sets.n, &g);
+    if (!st) st = sngi_settings_check(ctx, g);
     sngi_optim opt;
     memset(&opt, 0, sizeof opt);
     opt.kind = SNGI_OPT_SGD;

@@ -5,46 +5,38 @@
 
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
+#include "app/settings.h"
 #include "ops/op.h"
 
-#define MAX_SET 64
-
-/* Shared by check and dot: parses [--json] [--set k=v]... MODEL, loads the graph. */
+/* Shared by check and dot: parses [--json] [--set k=v]... MODEL, loads the graph and checks
+ * its settings. Returns 0, or -1 - the exit code. */
 static int load_cmd(int argc, char **argv, FILE *out, FILE *err, const char *help, int *json,
                     sng_ctx **pctx, sng_graph **pg) {
-    sng_setting set[MAX_SET];
-    int n_set = 0;
+    sngi_sets sets = {.n = 0};
     const char *model = NULL;
+    int no_json = 0;
     *pg = NULL;
     *pctx = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(help, out);
-            return -1 - SNG_EXIT_OK;
-        } else if (json && !strcmp(argv[i], "--json")) {
-            *json = 1;
-        } else if (!strcmp(argv[i], "--set")) {
-            if (sngi_cli_take_set(argc, argv, &i, set, &n_set, MAX_SET, err)) return -1 - SNG_EXIT_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(err, "sngraph %s: unknown option '%s'\n%s", argv[0], argv[i], help);
-            return -1 - SNG_EXIT_USAGE;
-        } else if (!model) {
-            model = argv[i];
-        } else {
-            fprintf(err, "sngraph %s: one model file only\n", argv[0]);
-            return -1 - SNG_EXIT_USAGE;
-        }
-    }
-    if (!model) {
-        fprintf(err, "sngraph %s: missing MODEL\n%s", argv[0], help);
-        return -1 - SNG_EXIT_USAGE;
-    }
+    const sngi_arg opts[] = {
+        SNGI_ARG_JSON(json ? json : &no_json),
+        SNGI_ARG_SET(&sets),
+        SNGI_ARG_END,
+    };
+    /* dot has no --json: its table starts after it. */
+    const sngi_arg *o = json ? opts : opts + 1;
+    int rc = sngi_args_parse(argc, argv, o, &model, 0, 1, NULL, help, out, err);
+    if (rc) return rc < 0 ? -1 - SNG_EXIT_OK : -1 - rc;
+    if (!model) return -1 - sngi_args_usage(err, argv[0], help, o, "missing MODEL");
     sng_ctx *ctx = sngi_cli_ctx();
     if (!ctx) return -1 - SNG_EXIT_INTERNAL;
-    sng_status st = sng_graph_load(ctx, model, set, n_set, pg);
+    sng_status st = sng_graph_load(ctx, model, sets.set, sets.n, pg);
+    if (!st) st = sngi_settings_check(ctx, *pg);
     if (st) {
-        int rc = sngi_cli_report(err, argv[0], ctx, st);
+        rc = sngi_cli_report(err, argv[0], ctx, st);
+        sng_graph_free(*pg);
+        *pg = NULL;
         sng_ctx_free(ctx);
         return -1 - rc;
     }
@@ -86,11 +78,10 @@ int sngi_cmd_dot(int argc, char **argv, FILE *out, FILE *err) {
 }
 
 int sngi_cmd_ops(int argc, char **argv, FILE *out, FILE *err) {
-    (void)err;
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        fputs("Usage: sngraph ops\nLists the ops (XML elements) a model can use.\n", out);
-        return SNG_EXIT_OK;
-    }
+    static const char help[] = "Usage: sngraph ops\nLists the ops (XML elements) a model can use.\n";
+    const sngi_arg opts[] = {SNGI_ARG_END};
+    int rc = sngi_args_parse(argc, argv, opts, NULL, 0, 0, NULL, help, out, err);
+    if (rc) return rc < 0 ? SNG_EXIT_OK : rc;
     int n;
     const sng_op_def *const *ops = sngi_op_all(&n);
     for (int i = 0; i < n; i++)

@@ -9,93 +9,55 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "args.h"
 #include "cli.h"
+#include "app/settings.h"
 #include "loaders/loader.h"
 
-static void data_usage(FILE *f) {
-    fprintf(f,
-            "usage: sngraph data SOURCE|MODEL [options]\n"
-            "  SOURCE is a directory or an archive (zip, tar[.gz|.bz2|.xz|.zst], 7z, ...) laid out\n"
-            "  as .../class/image.ext, or an IDX images file (MNIST; labels found by name).\n"
-            "  MODEL (a .xml file or a bare model name) stands for its training source, read at\n"
-            "  the model's input size.\n"
-            "options:\n"
-            "  --json          print JSON instead of text\n"
-            "  --depth N       folders forming a class (default: auto, 2 for alphabet/character)\n"
-            "  --strict        fail on the first bad entry instead of skipping it\n"
-            "  --size CxHxW    convert and resize images to this shape (default: first image's)\n"
-            "  --labels FILE   IDX labels file (default: derived from the images file name)\n"
-            "  --pairs FILE    a pairs list 'path_a,path_b,label' to resolve against the source\n"
-            "  --max N         read at most N images\n"
-            "  --help          this text\n");
-}
-
-static int parse_int(const char *s, long lo, long hi, long *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
 int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err) {
+    static const char help[] =
+        "Usage: sngraph data [options] SOURCE|MODEL\n"
+        "SOURCE is a directory or an archive (zip, tar[.gz|.bz2|.xz|.zst], 7z, ...) laid out\n"
+        "as .../class/image.ext, or an IDX images file (MNIST; labels found by name).\n"
+        "MODEL (a .xml file or a bare model name) stands for its training source, read at\n"
+        "the model's input size; --set applies to a MODEL only.\n";
     sng_data_opts o;
     sng_data_opts_init(&o);
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        long v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            data_usage(out);
-            return SNG_EXIT_OK;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--strict")) {
-            o.strict = 1;
-        } else if (!strcmp(a, "--depth") || !strcmp(a, "--max") || !strcmp(a, "--size") ||
-                   !strcmp(a, "--labels") || !strcmp(a, "--pairs")) {
-            if (i + 1 >= argc) {
-                fprintf(err, "sngraph data: %s needs a value\n", a);
-                return SNG_EXIT_USAGE;
-            }
-            const char *val = argv[++i];
-            if (!strcmp(a, "--labels")) {
-                o.idx_labels = val;
-            } else if (!strcmp(a, "--pairs")) {
-                o.pairs_csv = val;
-            } else if (!strcmp(a, "--size")) {
-                sngi_shape sh;
-                if (sngi_shape_parse(val, &sh) || sh.nd != 3 || (sh.d[0] != 1 && sh.d[0] != 3) ||
-                    sh.d[1] > 16384 || sh.d[2] > 16384) {
-                    fprintf(err, "sngraph data: --size wants CxHxW with C 1 or 3 (got '%s')\n",
-                            val);
-                    return SNG_EXIT_USAGE;
-                }
-                o.channels = sh.d[0];
-                o.height = sh.d[1];
-                o.width = sh.d[2];
-            } else if (parse_int(val, !strcmp(a, "--depth") ? 1 : 1,
-                                 !strcmp(a, "--depth") ? 16 : 1L << 30, &v)) {
-                fprintf(err, "sngraph data: %s wants a positive integer (got '%s')\n", a, val);
-                return SNG_EXIT_USAGE;
-            } else if (!strcmp(a, "--depth")) {
-                o.class_depth = (int)v;
-            } else {
-                o.max_images = v;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(err, "sngraph data: unknown option '%s' (see --help)\n", a);
-            return SNG_EXIT_USAGE;
-        } else if (o.source) {
-            fprintf(err, "sngraph data: one SOURCE only (got '%s' and '%s')\n", o.source, a);
-            return SNG_EXIT_USAGE;
-        } else {
-            o.source = a;
-        }
-    }
-    if (!o.source) {
-        data_usage(err);
-        return SNG_EXIT_USAGE;
+    long depth = 0, max_images = 0;
+    const char *size = NULL;
+    sngi_sets sets = {.n = 0};
+    const sngi_arg opts[] = {
+        SNGI_ARG_JSON(&json),
+        {"--depth", NULL, SNGI_ARG_INT, &depth, 1, 16, NULL, "N",
+         "folders forming a class (default: auto, 2 for alphabet/character)", NULL},
+        {"--strict", NULL, SNGI_ARG_FLAG, &o.strict, 0, 0, NULL, NULL,
+         "fail on the first bad entry instead of skipping it", NULL},
+        {"--size", NULL, SNGI_ARG_TEXT, &size, 0, 0, NULL, "CxHxW",
+         "convert and resize images to this shape, C 1 or 3 (default: the first image's)", NULL},
+        {"--labels", NULL, SNGI_ARG_TEXT, &o.idx_labels, 0, 0, NULL, "FILE",
+         "IDX labels file (default: derived from the images file name)", NULL},
+        {"--pairs", NULL, SNGI_ARG_TEXT, &o.pairs_csv, 0, 0, NULL, "FILE",
+         "a pairs list 'path_a,path_b,label' to resolve against the source", NULL},
+        {"--max", NULL, SNGI_ARG_INT, &max_images, 1, 1 << 30, NULL, "N", "read at most N images",
+         NULL},
+        SNGI_ARG_SET(&sets),
+        SNGI_ARG_END,
+    };
+    int rc0 = sngi_args_parse(argc, argv, opts, &o.source, 0, 1, NULL, help, out, err);
+    if (rc0) return rc0 < 0 ? SNG_EXIT_OK : rc0;
+    if (!o.source) return sngi_args_usage(err, "data", help, opts, "missing SOURCE or MODEL");
+    if (depth) o.class_depth = (int)depth;
+    if (max_images) o.max_images = max_images;
+    if (size) {
+        sngi_shape sh;
+        if (sngi_shape_parse(size, &sh) || sh.nd != 3 || (sh.d[0] != 1 && sh.d[0] != 3) ||
+            sh.d[1] > 16384 || sh.d[2] > 16384)
+            return sngi_args_usage(err, "data", help, opts,
+                                   "--size wants CxHxW with C 1 or 3 (got '%s')", size);
+        o.channels = sh.d[0];
+        o.height = sh.d[1];
+        o.width = sh.d[2];
     }
     sng_ctx *ctx = sngi_cli_ctx();
     if (!ctx) {
@@ -106,12 +68,19 @@ int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err) {
     char srcbuf[4096];
     size_t sl = strlen(o.source);
     struct stat sb;
-    if ((sl > 4 && !strcmp(o.source + sl - 4, ".xml")) ||
-        (stat(o.source, &sb) != 0 && !strchr(o.source, '/'))) {
+    int is_model = (sl > 4 && !strcmp(o.source + sl - 4, ".xml")) ||
+                   (stat(o.source, &sb) != 0 && !strchr(o.source, '/'));
+    if (!is_model && sets.n) {
+        sng_ctx_free(ctx);
+        return sngi_args_usage(err, "data", help, opts, "--set applies to a MODEL, not a SOURCE");
+    }
+    if (is_model) {
         sng_graph *g = NULL;
-        sng_status gs = sng_graph_load(ctx, o.source, NULL, 0, &g);
+        sng_status gs = sng_graph_load(ctx, o.source, sets.set, sets.n, &g);
+        if (!gs) gs = sngi_settings_check(ctx, g);
         if (gs) {
             int rc = sngi_cli_report(err, "data", ctx, gs);
+            sng_graph_free(g);
             sng_ctx_free(ctx);
             return rc;
         }

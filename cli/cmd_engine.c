@@ -7,24 +7,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
+#include "app/settings.h"
 #include "engine/gradcheck.h"
 #include "engine/session.h"
-
-#define MAX_SET 64
-
-static int parse_long(const char *cmd, const char *opt, const char *v, long lo, long hi, long *out,
-                      FILE *err) {
-    char *end;
-    errno = 0;
-    long x = v ? strtol(v, &end, 10) : 0;
-    if (!v || end == v || *end || errno || x < lo || x > hi) {
-        fprintf(err, "sngraph %s: %s expects an integer in [%ld, %ld]\n", cmd, opt, lo, hi);
-        return -1;
-    }
-    *out = x;
-    return 0;
-}
 
 /* Parses a byte size with an optional K/M/G suffix (powers of 1024). */
 static int parse_bytes(const char *v, int64_t *out) {
@@ -59,67 +46,42 @@ int sngi_cmd_gradcheck(int argc, char **argv, FILE *out, FILE *err) {
         "derivatives are compared in absolute terms.\n"
         "Exit status 1 when any tensor is over tolerance.\n";
     sngi_gradcheck_opts o = {2, 1, 0, 0, 64, 0, 2e-2, 0, 0, 0};
-    sng_setting set[MAX_SET];
-    int n_set = 0;
+    sngi_sets sets = {.n = 0};
     const char *model = NULL;
-    for (int i = 1; i < argc; i++) {
-        long v;
-        const char *a = argv[i], *nx = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(help, out);
-            return SNG_EXIT_OK;
-        } else if (!strcmp(a, "--batch")) {
-            if (parse_long(argv[0], a, nx, 1, 4096, &v, err)) return SNG_EXIT_USAGE;
-            o.batch = (int)v, i++;
-        } else if (!strcmp(a, "--seed")) {
-            if (parse_long(argv[0], a, nx, 0, 1L << 62, &v, err)) return SNG_EXIT_USAGE;
-            o.seed = (uint64_t)v, i++;
-        } else if (!strcmp(a, "--threads")) {
-            if (parse_long(argv[0], a, nx, 0, 1024, &v, err)) return SNG_EXIT_USAGE;
-            o.threads = (int)v, i++;
-        } else if (!strcmp(a, "--samples")) {
-            if (parse_long(argv[0], a, nx, 0, 1L << 30, &v, err)) return SNG_EXIT_USAGE;
-            o.samples = (int)v, i++;
-        } else if (!strcmp(a, "--eps") || !strcmp(a, "--tol")) {
-            char *end;
-            double d = nx ? strtod(nx, &end) : 0;
-            if (!nx || end == nx || *end || !(d > 0)) {
-                fprintf(err, "sngraph gradcheck: %s expects a positive number\n", a);
-                return SNG_EXIT_USAGE;
-            }
-            if (!strcmp(a, "--eps")) o.eps = d; else o.tol = d;
-            i++;
-        } else if (!strcmp(a, "--inputs")) {
-            o.inputs = 1;
-        } else if (!strcmp(a, "--no-branch-batching")) {
-            o.no_branch_batching = 1;
-        } else if (!strcmp(a, "--raw")) {
-            o.raw = 1;
-        } else if (!strcmp(a, "--json")) {
-            o.json = 1;
-        } else if (!strcmp(a, "--set")) {
-            if (sngi_cli_take_set(argc, argv, &i, set, &n_set, MAX_SET, err)) return SNG_EXIT_USAGE;
-        } else if (a[0] == '-') {
-            fprintf(err, "sngraph gradcheck: unknown option '%s'\n%s", a, help);
-            return SNG_EXIT_USAGE;
-        } else if (!model) {
-            model = a;
-        } else {
-            fprintf(err, "sngraph gradcheck: one model only\n");
-            return SNG_EXIT_USAGE;
-        }
-    }
-    if (!model) {
-        fprintf(err, "sngraph gradcheck: missing MODEL\n%s", help);
-        return SNG_EXIT_USAGE;
-    }
+    long batch = o.batch, seed = 1, threads = 0, samples = o.samples;
+    const sngi_arg opts[] = {
+        SNGI_ARG_BATCH(&batch, "samples per loss evaluation (default 2)"),
+        {"--seed", NULL, SNGI_ARG_INT, &seed, 0, 4611686018427387904.0, NULL, "S",
+         "seed of the inputs, parameters and direction", NULL},
+        SNGI_ARG_THREADS(&threads),
+        {"--samples", NULL, SNGI_ARG_INT, &samples, 0, 1 << 30, NULL, "K",
+         "elements per tensor in the direction (0: all; default 64)", NULL},
+        {"--eps", NULL, SNGI_ARG_REAL, &o.eps, 1e-30, 1e6, NULL, "E", "finite-difference step",
+         NULL},
+        {"--tol", NULL, SNGI_ARG_REAL, &o.tol, 1e-30, 1e6, NULL, "R", "relative error allowed",
+         NULL},
+        {"--inputs", NULL, SNGI_ARG_FLAG, &o.inputs, 0, 0, NULL, NULL,
+         "also check the gradients of image inputs", NULL},
+        SNGI_ARG_JSON(&o.json),
+        SNGI_ARG_NO_BRANCH_BATCHING(&o.no_branch_batching),
+        {"--raw", NULL, SNGI_ARG_FLAG, &o.raw, 0, 0, NULL, NULL,
+         "plain differences, without freezing kinks", NULL},
+        SNGI_ARG_SET(&sets),
+        SNGI_ARG_END,
+    };
+    int rc0 = sngi_args_parse(argc, argv, opts, &model, 0, 1, NULL, help, out, err);
+    if (rc0) return rc0 < 0 ? SNG_EXIT_OK : rc0;
+    if (!model) return sngi_args_usage(err, "gradcheck", help, opts, "missing MODEL");
+    o.batch = (int)batch, o.seed = (uint64_t)seed, o.threads = (int)threads;
+    o.samples = (int)samples;
     /* Frozen decisions leave only the loss's own curvature, so a larger step keeps float32
      * round-off small; plain differences need a small step to cross few kinks. */
     if (o.eps == 0) o.eps = o.raw ? 1e-3 : 1e-2;
     sng_ctx *ctx = sngi_cli_ctx();
     sng_graph *g = NULL;
-    sng_status st = sng_graph_load(ctx, model, set, n_set, &g);
+    sng_status st = sng_graph_load(ctx, model, sets.set, sets.n, &g);
     int bad = 0;
+    if (!st) st = sngi_settings_check(ctx, g);
     if (!st) st = sngi_gradcheck(ctx, g, &o, out, &bad);
     int rc = st ? sngi_cli_report(err, "gradcheck", ctx, st) : bad ? SNG_EXIT_INPUT : SNG_EXIT_OK;
     sng_graph_free(g);
@@ -183,68 +145,45 @@ int sngi_cmd_plan(int argc, char **argv, FILE *out, FILE *err) {
         "every buffer with its lifetime and offset. --svg draws the buffers as boxes in\n"
         "time x address. --max-memory refuses plans over the budget and names the batch that\n"
         "fits (suffixes K, M, G).\n";
-    long batch = 1;
-    int training = 1, json = 0, threads = 0;
+    long batch = 1, threads = 0;
+    int train = 0, infer = 0, json = 0;
     int64_t budget = 0;
-    const char *svg = NULL, *model = NULL;
-    sng_setting set[MAX_SET];
-    int n_set = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *nx = i + 1 < argc ? argv[i + 1] : NULL;
-        long v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(help, out);
-            return SNG_EXIT_OK;
-        } else if (!strcmp(a, "--batch")) {
-            if (parse_long(argv[0], a, nx, 1, 1 << 20, &batch, err)) return SNG_EXIT_USAGE;
-            i++;
-        } else if (!strcmp(a, "--threads")) {
-            if (parse_long(argv[0], a, nx, 0, 1024, &v, err)) return SNG_EXIT_USAGE;
-            threads = (int)v, i++;
-        } else if (!strcmp(a, "--train")) {
-            training = 1;
-        } else if (!strcmp(a, "--infer")) {
-            training = 0;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--svg")) {
-            if (!nx) {
-                fprintf(err, "sngraph plan: --svg needs a FILE\n");
-                return SNG_EXIT_USAGE;
-            }
-            svg = nx, i++;
-        } else if (!strcmp(a, "--max-memory")) {
-            if (parse_bytes(nx, &budget)) {
-                fprintf(err, "sngraph plan: --max-memory expects bytes, e.g. 512M\n");
-                return SNG_EXIT_USAGE;
-            }
-            i++;
-        } else if (!strcmp(a, "--set")) {
-            if (sngi_cli_take_set(argc, argv, &i, set, &n_set, MAX_SET, err)) return SNG_EXIT_USAGE;
-        } else if (a[0] == '-') {
-            fprintf(err, "sngraph plan: unknown option '%s'\n%s", a, help);
-            return SNG_EXIT_USAGE;
-        } else if (!model) {
-            model = a;
-        } else {
-            fprintf(err, "sngraph plan: one model only\n");
-            return SNG_EXIT_USAGE;
-        }
-    }
-    if (!model) {
-        fprintf(err, "sngraph plan: missing MODEL\n%s", help);
-        return SNG_EXIT_USAGE;
-    }
+    const char *svg = NULL, *model = NULL, *max_memory = NULL;
+    sngi_sets sets = {.n = 0};
+    const sngi_arg opts[] = {
+        SNGI_ARG_BATCH(&batch, "samples per step (default 1)"),
+        {"--train", NULL, SNGI_ARG_FLAG, &train, 0, 0, NULL, NULL,
+         "plan a training step: forward and backward (default)", NULL},
+        {"--infer", NULL, SNGI_ARG_FLAG, &infer, 0, 0, NULL, NULL, "plan an inference pass",
+         NULL},
+        SNGI_ARG_JSON(&json),
+        {"--svg", NULL, SNGI_ARG_TEXT, &svg, 0, 0, NULL, "FILE",
+         "draw the buffers in time x address", NULL},
+        {"--max-memory", NULL, SNGI_ARG_TEXT, &max_memory, 0, 0, NULL, "BYTES",
+         "refuse plans over this budget (suffixes K, M, G)", NULL},
+        SNGI_ARG_THREADS(&threads),
+        SNGI_ARG_SET(&sets),
+        SNGI_ARG_END,
+    };
+    int rc0 = sngi_args_parse(argc, argv, opts, &model, 0, 1, NULL, help, out, err);
+    if (rc0) return rc0 < 0 ? SNG_EXIT_OK : rc0;
+    if (!model) return sngi_args_usage(err, "plan", help, opts, "missing MODEL");
+    if (train && infer)
+        return sngi_args_usage(err, "plan", help, opts, "--train and --infer exclude each other");
+    if (max_memory && parse_bytes(max_memory, &budget))
+        return sngi_args_usage(err, "plan", help, opts, "--max-memory expects bytes, e.g. 512M");
+    int training = !infer;
     sng_ctx *ctx = sngi_cli_ctx();
     sng_graph *g = NULL;
     sng_session *s = NULL;
-    sng_status st = sng_graph_load(ctx, model, set, n_set, &g);
+    sng_status st = sng_graph_load(ctx, model, sets.set, sets.n, &g);
+    if (!st) st = sngi_settings_check(ctx, g);
     if (!st) {
         sng_session_opts o;
         sng_session_opts_init(&o);
         o.batch = (int)batch;
         o.training = training;
-        o.threads = threads;
+        o.threads = (int)threads;
         o.max_memory = budget;
         o.opt_slots = training ? 1 : 0;
         st = sng_session_new(ctx, g, &o, &s);

@@ -56,13 +56,18 @@ static int parse_common(int argc, char **argv, FILE *out, FILE *err, const char 
     }
     c->pos = pos;
     const sngi_arg all[] = {
-        {"--ckpt", NULL, SNGI_ARG_TEXT, &c->ckpt, 0, 0, NULL},
-        {"--output", "-o", SNGI_ARG_TEXT, &c->out_path, 0, 0, NULL},
-        {"--from", NULL, SNGI_ARG_TEXT, &c->from, 0, 0, NULL},
-        {"--top", NULL, SNGI_ARG_INT, &top, 1, 1 << 20, NULL},
-        {"--batch", NULL, SNGI_ARG_INT, &batch, 1, 4096, NULL},
-        {"--json", NULL, SNGI_ARG_FLAG, &c->json, 0, 0, NULL},
-        {"--no-resize", NULL, SNGI_ARG_FLAG, &c->no_resize, 0, 0, NULL},
+        {"--ckpt", NULL, SNGI_ARG_TEXT, &c->ckpt, 0, 0, NULL, "CHECKPOINT",
+         "the trained checkpoint (required)", NULL},
+        {"--output", "-o", SNGI_ARG_TEXT, &c->out_path, 0, 0, NULL, "OUT.npy",
+         "where to write the embeddings", NULL},
+        {"--from", NULL, SNGI_ARG_TEXT, &c->from, 0, 0, NULL, "SOURCE",
+         "enrol every image of a directory or archive", NULL},
+        {"--top", NULL, SNGI_ARG_INT, &top, 1, 1 << 20, NULL, "K",
+         "how many identities to list (default 5)", NULL},
+        SNGI_ARG_BATCH(&batch, "images embedded at once (default 64)"),
+        SNGI_ARG_JSON(&c->json),
+        {"--no-resize", NULL, SNGI_ARG_FLAG, &c->no_resize, 0, 0, NULL, NULL,
+         "refuse images not of the model's input size instead of resizing them", NULL},
     };
     sngi_arg opts[sizeof all / sizeof all[0] + 2];
     int n = 0;
@@ -349,14 +354,16 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
         "when missing), removes one, or lists them. Never retrains. --from enrols every image of\n"
         "a directory or archive under its entry path without extension (people/alice.png ->\n"
         "people/alice). The file is replaced atomically, and only when every image enrolled.\n";
-    if (argc < 2 || (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        fputs(help, argc < 2 ? err : out);
-        return argc < 2 ? SNG_EXIT_USAGE : SNG_EXIT_OK;
+    const int allowed = O_CKPT | O_FROM | O_BATCH | O_JSON | O_NORESIZE;
+    common c;
+    if (argc < 2 || argv[1][0] == '-') { /* no action: the help, with its options */
+        int r = parse_common(argc, argv, out, err, help, allowed, &c);
+        if (r) return r == 1 ? SNG_EXIT_OK : SNG_EXIT_USAGE;
+        fprintf(err, "sngraph gallery: missing the action (add, remove, list)\n%s", help);
+        return SNG_EXIT_USAGE;
     }
     const char *verb = argv[1];
-    common c;
-    int r = parse_common(argc - 1, argv + 1, out, err, help,
-                         O_CKPT | O_FROM | O_BATCH | O_JSON | O_NORESIZE, &c);
+    int r = parse_common(argc - 1, argv + 1, out, err, help, allowed, &c);
     if (r) return r == 1 ? SNG_EXIT_OK : SNG_EXIT_USAGE;
     sng_ctx *ctx = sngi_cli_ctx();
     sngi_model *m = NULL;
@@ -499,31 +506,4 @@ int sngi_cmd_identify(int argc, char **argv, FILE *out, FILE *err) {
     free(score);
     sngi_gallery_free(gal);
     return finish(err, "identify", ctx, st, m);
-}
-
-int sngi_cmd_ckpt(int argc, char **argv, FILE *out, FILE *err) {
-    static const char help[] = "Usage: sngraph ckpt info CHECKPOINT\n"
-                               "Lists a checkpoint: model, step, metrics, parameters.\n";
-    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        fputs(help, out);
-        return SNG_EXIT_OK;
-    }
-    if (argc != 3 || strcmp(argv[1], "info")) {
-        fputs(help, err);
-        return SNG_EXIT_USAGE;
-    }
-    sng_ctx *ctx = sngi_cli_ctx();
-    sngi_ckpt *c;
-    sng_status st = sngi_ckpt_read(ctx, argv[2], &c);
-    if (st) {
-        int rc = sngi_cli_report(err, "ckpt", ctx, st);
-        sng_ctx_free(ctx);
-        return rc;
-    }
-    fprintf(out, "%s: %d entries\n", argv[2], c->n);
-    fprintf(out, "manifest: %s", (const char *)sngi_ckpt_entry(c, "manifest.json", NULL));
-    for (int i = 0; i < c->n; i++) fprintf(out, "  %-60s %12zu bytes\n", c->names[i], c->sizes[i]);
-    sngi_ckpt_free(c);
-    sng_ctx_free(ctx);
-    return SNG_EXIT_OK;
 }

@@ -29,10 +29,6 @@
 static const char *split_name[3] = {"train", "val", "test"};
 
 /* ---- commands --------------------------------------------------------------------------------- */
-static int usage_err(FILE *err, const char *cmd, const char *msg, const char *help) {
-    fprintf(err, "sngraph %s: %s\n%s", cmd, msg, help);
-    return SNG_EXIT_USAGE;
-}
 
 int sngi_cmd_run(int argc, char **argv, FILE *out, FILE *err) {
     static const char help[] =
@@ -43,7 +39,8 @@ int sngi_cmd_run(int argc, char **argv, FILE *out, FILE *err) {
         "and report.svg. Ctrl-C or SIGTERM writes a checkpoint and exits 0; --resume continues\n"
         "from a run directory exactly where it stopped. Settings: train.batch, train.steps,\n"
         "train.lr, train.optimizer (sgd|adam|adamw), train.schedule (constant|step|cosine), ...,\n"
-        "data.source (or data.train/val/test.source), data.*.classes; see sngraph(1).\n"
+        "data.source (or data.train/val/test.source), data.*.classes; `sngraph settings`\n"
+        "lists every key with its type, default and range.\n"
         "Under `mpirun -np P` (built with --with-mpi) the P ranks train one model on P x\n"
         "train.batch pairs per step; threads per rank default to the node's cores / its ranks.\n"
         "See doc/mpi.md.\n";
@@ -52,15 +49,18 @@ int sngi_cmd_run(int argc, char **argv, FILE *out, FILE *err) {
     long threads = 0;
     const char *model = NULL, *run_dir = NULL, *resume = NULL;
     const sngi_arg opts[] = {
-        {"--set", NULL, SNGI_ARG_SET, &sets, 0, 0, NULL},
+        SNGI_ARG_SET(&sets),
         SNGI_ARG_THREADS(&threads),
-        {"--run-dir", NULL, SNGI_ARG_TEXT, &run_dir, 0, 0, NULL},
-        {"--resume", NULL, SNGI_ARG_TEXT, &resume, 0, 0, NULL},
-        {"--quiet", "-q", SNGI_ARG_FLAG, &quiet, 0, 0, NULL},
+        {"--run-dir", NULL, SNGI_ARG_TEXT, &run_dir, 0, 0, NULL, "DIR",
+         "write the run here instead of runs/<model>-<time>/", NULL},
+        {"--resume", NULL, SNGI_ARG_TEXT, &resume, 0, 0, NULL, "RUN_DIR",
+         "continue the run in RUN_DIR from its checkpoint", NULL},
+        {"--quiet", "-q", SNGI_ARG_FLAG, &quiet, 0, 0, NULL, NULL, "no progress lines", NULL},
         SNGI_ARG_END,
     };
-    int rc0 = sngi_args_parse(argc, argv, opts, &model, 1, 1, NULL, help, out, err);
+    int rc0 = sngi_args_parse(argc, argv, opts, &model, 0, 1, NULL, help, out, err);
     if (rc0) return rc0 < 0 ? SNG_EXIT_OK : rc0;
+    if (!model) return sngi_args_usage(err, "run", help, opts, "missing MODEL");
     sng_ctx *ctx = sngi_cli_ctx();
     sng_graph *g = NULL;
     char dir[4096], ckpt[4200];
@@ -134,19 +134,24 @@ int sngi_cmd_eval(int argc, char **argv, FILE *out, FILE *err) {
     int way_given = 0, shot_given = 0, episodes_given = 0;
     const char *ckpt = NULL;
     const sngi_arg opts[] = {
-        {"--ckpt", NULL, SNGI_ARG_TEXT, &ckpt, 0, 0, NULL},
-        {"--set", NULL, SNGI_ARG_SET, &sets, 0, 0, NULL},
-        {"--way", NULL, SNGI_ARG_INT, &way, 2, 1000, &way_given},
-        {"--shot", NULL, SNGI_ARG_INT, &shot, 1, 100, &shot_given},
-        {"--episodes", NULL, SNGI_ARG_INT, &episodes, 0, 1 << 20, &episodes_given},
-        {"--pairs", NULL, SNGI_ARG_INT, &pairs, 2, 1 << 30, &pairs_given},
+        {"--ckpt", NULL, SNGI_ARG_TEXT, &ckpt, 0, 0, NULL, "CHECKPOINT",
+         "the checkpoint to evaluate (required)", NULL},
+        SNGI_ARG_SET(&sets),
+        {"--way", NULL, SNGI_ARG_INT, &way, 2, 1000, &way_given, "N",
+         "N of the N-way K-shot episodes (eval.way)", NULL},
+        {"--shot", NULL, SNGI_ARG_INT, &shot, 1, 100, &shot_given, "K",
+         "K of the N-way K-shot episodes (eval.shot)", NULL},
+        {"--episodes", NULL, SNGI_ARG_INT, &episodes, 0, 1 << 20, &episodes_given, "E",
+         "one-shot episodes (eval.episodes)", NULL},
+        {"--pairs", NULL, SNGI_ARG_INT, &pairs, 2, 1 << 30, &pairs_given, "P",
+         "verification pairs (eval.pairs)", NULL},
         SNGI_ARG_THREADS(&threads),
-        {"--json", NULL, SNGI_ARG_FLAG, &json, 0, 0, NULL},
+        SNGI_ARG_JSON(&json),
         SNGI_ARG_END,
     };
     int rc0 = sngi_args_parse(argc, argv, opts, NULL, 0, 0, NULL, help, out, err);
     if (rc0) return rc0 < 0 ? SNG_EXIT_OK : rc0;
-    if (!ckpt) return usage_err(err, "eval", "missing --ckpt", help);
+    if (!ckpt) return sngi_args_usage(err, "eval", help, opts, "missing --ckpt");
     sng_ctx *ctx = sngi_cli_ctx();
     sngi_ckpt *c = NULL;
     sng_graph *g = NULL;
@@ -155,6 +160,7 @@ int sngi_cmd_eval(int argc, char **argv, FILE *out, FILE *err) {
     sng_status st = sngi_ckpt_read(ctx, ckpt, &c);
     if (!st) st = sngi_ckpt_graph(ctx, c, ckpt, &g);
     for (int i = 0; !st && i < sets.n; i++) st = sngi_cfg_set(ctx, g, sets.set[i].key, sets.set[i].value);
+    if (!st) st = sngi_settings_check(ctx, g);
     /* The options are the eval.* settings, so both have one default and one range. */
     const struct { const char *key; long v; int given; } ov[] = {
         {"eval.pairs", pairs, pairs_given}, {"eval.way", way, way_given},

@@ -9,6 +9,7 @@
 
 #include <CUnit/Basic.h>
 #include <ftw.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -105,6 +106,30 @@ const char *sngt_shared_data(const char *rel) {
 void sngt_skip(const char *why) {
     n_skipped++;
     fprintf(stdout, "\n  SKIP: %s\n", why);
+}
+
+/* ---- files ----------------------------------------------------------------------------------- */
+/* Directory of the shipped models (tests/../models). Static buffer. */
+const char *sngt_models_dir(void) {
+    static char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s/../models", sngt_srcdir());
+    return buf;
+}
+
+/* Reads a whole file; NULL if unreadable. Caller frees. */
+char *sngt_read_text(const char *path, size_t *len_out) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)(n < 0 ? 0 : n) + 1);
+    size_t got = b ? fread(b, 1, (size_t)(n < 0 ? 0 : n), f) : 0;
+    fclose(f);
+    if (!b) return NULL;
+    b[got] = 0;
+    if (len_out) *len_out = got;
+    return b;
 }
 
 /* ---- CLI capture ------------------------------------------------------------------------------ */

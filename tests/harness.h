@@ -15,6 +15,11 @@ extern CU_SuiteInfo sngt_suites[];
 const char *sngt_srcdir(void);
 /* A private temporary directory for this test program, removed at exit. */
 const char *sngt_tmpdir(void);
+/* The shipped models' directory (tests/../models). Static buffer. */
+const char *sngt_models_dir(void);
+/* Reads a whole file, NUL-terminated; NULL if unreadable. *len_out (may be NULL) gets its
+ * length. Caller frees. */
+char *sngt_read_text(const char *path, size_t *len_out);
 /* Path of ../shared/data/<rel> (SNG_SHARED_DATA or relative to the source tree) when it exists;
  * NULL when absent (the caller skips). Returns a static buffer. */
 const char *sngt_shared_data(const char *rel);

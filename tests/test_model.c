@@ -22,28 +22,6 @@
 #define PBUF (2 * PATH_MAX + 64) /* a path built from another path */
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
-/* Directory of the shipped models (tests/../models). Static buffer. */
-static const char *models_dir(void) {
-    static char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s/../models", sngt_srcdir());
-    return buf;
-}
-
-/* Reads a whole file; NULL if unreadable. Caller frees. */
-static char *slurp(const char *path, size_t *len_out) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)(n < 0 ? 0 : n) + 1);
-    size_t got = b ? fread(b, 1, (size_t)(n < 0 ? 0 : n), f) : 0;
-    fclose(f);
-    if (!b) return NULL;
-    b[got] = 0;
-    if (len_out) *len_out = got;
-    return b;
-}
 
 /* Replaces the first occurrence of `from` in s by `to`; returns a new string (caller frees) or
  * NULL if `from` is absent. */
@@ -99,9 +77,9 @@ static void copy_backbones(const char *dir) {
     static const char *const names[] = {"vgg16.xml", "koch2015.xml", "small.xml", NULL};
     for (int i = 0; names[i]; i++) {
         char src[PBUF], rel[PBUF];
-        snprintf(src, sizeof src, "%s/backbones/%s", models_dir(), names[i]);
+        snprintf(src, sizeof src, "%s/backbones/%s", sngt_models_dir(), names[i]);
         snprintf(rel, sizeof rel, "%s/backbones/%s", dir, names[i]);
-        char *text = slurp(src, NULL);
+        char *text = sngt_read_text(src, NULL);
         CU_ASSERT_PTR_NOT_NULL_FATAL(text);
         sngt_write_file(rel, text);
         free(text);
@@ -161,7 +139,7 @@ static void test_model_params_shipped(void) {
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
         char path[PBUF];
-        snprintf(path, sizeof path, "%s/%s", models_dir(), m[i].name);
+        snprintf(path, sizeof path, "%s/%s", sngt_models_dir(), m[i].name);
         long long t, u;
         CU_ASSERT_EQUAL(check_counts(path, &t, &u), 0);
         if (t != m[i].tied || u != m[i].untied)
@@ -172,7 +150,7 @@ static void test_model_params_shipped(void) {
     }
     /* The same through the library API, and the human-readable summary. */
     char path[PBUF];
-    snprintf(path, sizeof path, "%s/siamese_vgg16.xml", models_dir());
+    snprintf(path, sizeof path, "%s/siamese_vgg16.xml", sngt_models_dir());
     sng_ctx *ctx = sng_ctx_new();
     sng_graph *g = NULL;
     CU_ASSERT_EQUAL_FATAL(sng_graph_load(ctx, path, NULL, 0, &g), SNG_OK);
@@ -195,8 +173,8 @@ static void test_model_params_shipped(void) {
 /* siamese_vgg16 with both params="branch" removed: each instance owns its parameters. */
 static void test_model_params_untied(void) {
     char src[PBUF];
-    snprintf(src, sizeof src, "%s/siamese_vgg16.xml", models_dir());
-    char *text = slurp(src, NULL);
+    snprintf(src, sizeof src, "%s/siamese_vgg16.xml", sngt_models_dir());
+    char *text = sngt_read_text(src, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     char *t1 = replace1(text, "in=\"img_a\" params=\"branch\"", "in=\"img_a\"");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t1);
@@ -228,8 +206,8 @@ static void test_model_params_untied(void) {
 /* The same model with another backbone: only the XInclude href changes. */
 static void test_model_backbone_swap(void) {
     char src[PBUF];
-    snprintf(src, sizeof src, "%s/siamese_vgg16.xml", models_dir());
-    char *text = slurp(src, NULL);
+    snprintf(src, sizeof src, "%s/siamese_vgg16.xml", sngt_models_dir());
+    char *text = sngt_read_text(src, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     copy_backbones("swap");
     static const struct {
@@ -287,7 +265,7 @@ static void test_model_bad_golden(void) {
         snprintf(xml, sizeof xml, "%s/%s", dir, names[i]);
         snprintf(errf, sizeof errf, "%s/%s", dir, names[i]);
         memcpy(errf + strlen(errf) - 4, ".err", 4);
-        char *want = slurp(errf, NULL);
+        char *want = sngt_read_text(errf, NULL);
         if (!want) {
             fprintf(stderr, "\n  %s: no .err file next to it\n", names[i]);
             CU_FAIL("malformed model without .err");
@@ -464,7 +442,7 @@ static void test_model_cli_help_version(void) {
 }
 
 static void test_model_cli_bare_name(void) {
-    setenv("SNG_MODEL_DIR", models_dir(), 1);
+    setenv("SNG_MODEL_DIR", sngt_models_dir(), 1);
     CU_ASSERT_EQUAL(sngt_cli("check siamese_small"), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "27,457"));
     CU_ASSERT_EQUAL(sngt_cli("check siamese_small.xml"), 0);
@@ -472,14 +450,14 @@ static void test_model_cli_bare_name(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "nor in the model directories"));
     /* Several directories, ':'-separated: the second one has it. */
     char two[2 * PATH_MAX];
-    snprintf(two, sizeof two, "%s:%s", sngt_tmpdir(), models_dir());
+    snprintf(two, sizeof two, "%s:%s", sngt_tmpdir(), sngt_models_dir());
     setenv("SNG_MODEL_DIR", two, 1);
     CU_ASSERT_EQUAL(sngt_cli("check triplet_small"), 0);
-    setenv("SNG_MODEL_DIR", models_dir(), 1);
+    setenv("SNG_MODEL_DIR", sngt_models_dir(), 1);
 }
 
 static void test_model_cli_json(void) {
-    setenv("SNG_MODEL_DIR", models_dir(), 1);
+    setenv("SNG_MODEL_DIR", sngt_models_dir(), 1);
     CU_ASSERT_EQUAL_FATAL(sngt_cli("check --json siamese_vgg16"), 0);
     const char *j = sngt_out();
     CU_ASSERT(json_plausible(j));
@@ -501,7 +479,7 @@ static int count(const char *hay, const char *needle) {
 }
 
 static void test_model_cli_dot(void) {
-    setenv("SNG_MODEL_DIR", models_dir(), 1);
+    setenv("SNG_MODEL_DIR", sngt_models_dir(), 1);
     CU_ASSERT_EQUAL_FATAL(sngt_cli("dot siamese_vgg16"), 0);
     const char *d = sngt_out();
     CU_ASSERT_EQUAL(strncmp(d, "digraph ", 8), 0);

@@ -308,6 +308,10 @@ static void test_oneshot_compare_and_gallery_round_trip(void) {
     snprintf(c, sizeof c, "%s/c05/00.pgm", data_dir);
     CU_ASSERT_EQUAL(run_cli("compare --ckpt %s --json %s %s", ckpt, a, a), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "\"same\":true"));
+    /* eval checks --set keys against the settings table before it reads any data */
+    CU_ASSERT_EQUAL(sngt_cli_fmt("eval --ckpt=%s --set eval.wya=2", ckpt), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "unknown setting 'eval.wya' (did you mean "
+                                              "'eval.way'?)"));
     double s_same = 0, s_diff = 0;
     CU_ASSERT_EQUAL(run_cli("compare --ckpt %s --json %s %s", ckpt, a, b), 0);
     s_same = json_num(sngt_out(), "similarity");
