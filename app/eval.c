@@ -158,11 +158,7 @@ sng_status sngi_evaluate(sng_ctx *ctx, sng_session *inf, const sngi_feed *feed, 
     float *b = malloc(sizeof(float) * (size_t)(chunk * img));
     float *sc = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
     float *lb = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
-    int cap = way * shot > chunk ? way * shot : chunk;
-    float *q = malloc(sizeof(float) * (size_t)(cap * img));
-    float *sup = malloc(sizeof(float) * (size_t)(cap * img));
-    float *es = malloc(sizeof(float) * (size_t)cap);
-    if (!a || !b || !sc || !lb || !q || !sup || !es) {
+    if (!a || !b || !sc || !lb) {
         st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -180,6 +176,11 @@ sng_status sngi_evaluate(sng_ctx *ctx, sng_session *inf, const sngi_feed *feed, 
     res->acc_at_thr = sngi_verif_accuracy(sc, lb, (size_t)got_total, thr);
     if (scores) memcpy(scores, sc, sizeof(float) * (size_t)got_total);
     if (labels) memcpy(labels, lb, sizeof(float) * (size_t)got_total);
+    /* Too few classes for `way`: said by oneshot_acc = -1 before anything is allocated. */
+    if (episodes > 0 && feed->classes && feed->classes(feed->user, split, shot + 1) < way)
+        episodes = 0;
+    res->way = way;
+    res->shot = shot;
     if (episodes > 0 && feed->episode) {
         /* Several episodes share one forward: as many as fit the session's batch. */
         int ws = way * shot, per = sngi_session_opts(inf)->batch / ws > 0 ? sngi_session_opts(inf)->batch / ws : 1;
@@ -232,8 +233,5 @@ out:
     free(b);
     free(sc);
     free(lb);
-    free(q);
-    free(sup);
-    free(es);
     return st;
 }

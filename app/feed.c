@@ -105,6 +105,15 @@ static sng_status feed_episode(void *user, int split, int64_t index, int way, in
     return SNG_OK;
 }
 
+static int feed_classes(void *user, int split, int min_images) {
+    sngi_data *r = user;
+    if (split < 0 || split > 2 || !r->sub[split]) return 0;
+    int n = 0;
+    for (int i = 0; i < sng_subset_n_classes(r->sub[split]); i++)
+        n += sng_subset_n_images(r->sub[split], i) >= min_images;
+    return n;
+}
+
 /* ---- set-up ---------------------------------------------------------------------------------- */
 static sng_status load_ds(sngi_data *r, const char *source, const sng_data_opts *base,
                           sng_dataset **out) {
@@ -215,7 +224,10 @@ static sng_status data_init(sngi_data *r, sng_graph *g, const sngi_data_opts *o)
     sng_split_opts_init(&so);
     so.seed = r->seed;
     if ((st = sngi_setting_text(ctx, g, "data.split", &fr))) return st;
-    if (sscanf(fr, "%lf,%lf,%lf", &so.frac[0], &so.frac[1], &so.frac[2]) != 3)
+    int end = -1;
+    if (sscanf(fr, "%lf,%lf,%lf%n", &so.frac[0], &so.frac[1], &so.frac[2], &end) != 3 ||
+        fr[end] || !(so.frac[0] >= 0 && so.frac[1] >= 0 && so.frac[2] >= 0) ||
+        !(so.frac[0] + so.frac[1] + so.frac[2] > 0))
         return sngi_fail(ctx, SNG_ERR_MODEL, "data.split=\"%s\": expected three fractions like "
                                              "0.8,0.1,0.1",
                          fr);
@@ -289,6 +301,7 @@ void sngi_data_feed(sngi_data *r, sngi_feed *f) {
     f->train_batch = feed_train;
     f->pairs = feed_pairs;
     f->episode = feed_episode;
+    f->classes = feed_classes;
     f->n_train_images = r->sub[0] ? sng_subset_total_images(r->sub[0]) : 0;
     for (int i = 1; i < 3; i++) {
         f->has_split[i] = r->eval_s[i] != NULL;

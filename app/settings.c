@@ -160,12 +160,10 @@ sng_status sngi_setting_choice(sng_ctx *ctx, sng_graph *g, const char *key, int 
 }
 
 sng_status sngi_settings_check(sng_ctx *ctx, const sng_graph *g) {
-    static const char *prefixes[] = {"train.", "data.", "eval."};
+    /* Every key, whatever its namespace: `trian.steps` is as much a typo as `train.stpes`. */
     for (int i = 0; i < g->cfg.n; i++) {
         const char *k = g->cfg.kv[i].key;
-        int ours = 0;
-        for (int p = 0; p < 3; p++) ours |= !strncmp(k, prefixes[p], strlen(prefixes[p]));
-        if (!ours || sngi_setting_find(k)) continue;
+        if (sngi_setting_find(k)) continue;
         const char *best = NULL;
         int bd = 3;
         for (size_t t = 0; t < sizeof table / sizeof table[0]; t++) {

@@ -39,8 +39,8 @@ sng_status sngi_setting_text(sng_ctx *ctx, sng_graph *g, const char *key, const 
 /* CHOICE: *out = the index of the value among the table's choices. */
 sng_status sngi_setting_choice(sng_ctx *ctx, sng_graph *g, const char *key, int *out);
 
-/* Every train.*, data.* and eval.* key of g must be in the table; the first that is not is
- * reported where it was written, with the closest known key when one is near. */
+/* Every setting of g must be in the table; the first that is not is reported where it was
+ * written, with the closest known key when one is near. */
 sng_status sngi_settings_check(sng_ctx *ctx, const sng_graph *g);
 
 #endif

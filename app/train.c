@@ -433,6 +433,10 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
                     if (ev.oneshot_acc >= 0)
                         fprintf(r, "%d-way %d-shot accuracy over %d episodes: %.4f\n", ev.way,
                                 ev.shot, ev.episodes, ev.oneshot_acc);
+                    else if (episodes > 0)
+                        fprintf(r, "%d-way %d-shot episodes: not run, the split has fewer than "
+                                   "%d classes with %d images\n",
+                                ev.way, ev.shot, ev.way, ev.shot + 1);
                     rep_st = out_check(ctx, r, rep_path);
                     if (fclose(r) != 0 && !rep_st)
                         rep_st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", rep_path, strerror(errno));
@@ -441,6 +445,9 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
                         ev.verif.auc, ev.verif.eer, ev.acc_at_thr, threshold);
                 if (ev.oneshot_acc >= 0)
                     SAY(o->out, "  %d-way %d-shot %.4f", ev.way, ev.shot, ev.oneshot_acc);
+                else if (episodes > 0)
+                    SAY(o->out, "  (no %d-way episodes: fewer than %d classes with %d images)",
+                        ev.way, ev.way, ev.shot + 1);
                 SAY(o->out, "\n");
             }
             char title[512];

@@ -28,6 +28,8 @@ typedef struct sngi_feed {
      * of support i = i / shot; *answer = the query's class index in [0, way). */
     sng_status (*episode)(void *user, int split, int64_t index, int way, int shot, float *query,
                           float *support, int *answer);
+    /* Classes of a split with at least min_images images (N-way episodes need N of them). */
+    int (*classes)(void *user, int split, int min_images);
     int64_t n_pairs[3];         /* verification pairs available per split */
     int64_t n_train_images;     /* images in the training split (train.epochs) */
     int has_split[3];

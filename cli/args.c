@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "args.h"
@@ -17,6 +18,13 @@ typedef struct parser {
     const sngi_arg *opts;
     FILE *err;
 } parser;
+
+/* The most threads worth asking for on this machine: a sane multiple of its cores. */
+static long threads_cap(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN), cap = 8 * (n > 0 ? n : 1);
+    if (cap < 64) cap = 64;
+    return cap < SNGI_MAX_THREADS ? cap : SNGI_MAX_THREADS;
+}
 
 static int usage(const parser *p, const char *fmt, const char *a, const char *b) {
     fprintf(p->err, "sngraph %s: ", p->cmd);
@@ -70,6 +78,11 @@ static int store(const parser *p, const sngi_arg *o, char *v) {
         snprintf(range, sizeof range, "an integer in [%.0f, %.0f]", o->lo, o->hi);
         if (end == v || *end || errno || x < o->lo || x > o->hi)
             return usage(p, "%s expects %s", o->name, range);
+        if (!strcmp(o->name, "--threads") && x > threads_cap()) {
+            snprintf(range, sizeof range, "%ld", threads_cap());
+            return usage(p, "%s: at most %s here (8 per core, at least 64): more threads than "
+                            "that only wait for each other", o->name, range);
+        }
         *(long *)o->dst = x;
         break;
     }

@@ -184,9 +184,12 @@ int sngi_cmd_eval(int argc, char **argv, FILE *out, FILE *err) {
         sng_session_opts o;
         sng_session_opts_init(&o);
         o.training = 0;
-        o.batch = (int)(way * shot > 64 ? way * shot : 64);
+        /* Episodes are scored in chunks of the batch: it need not hold a whole way x shot. */
+        long eb = 64;
+        st = sngi_setting_int(ctx, g, "eval.batch", &eb);
+        o.batch = (int)eb;
         o.threads = (int)threads;
-        st = sng_session_new(ctx, g, &o, &s);
+        if (!st) st = sng_session_new(ctx, g, &o, &s);
     }
     if (!st) st = sngi_ckpt_load_params(ctx, c, ckpt, s, 0);
     sngi_eval_result ev;

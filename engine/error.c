@@ -48,8 +48,11 @@ sng_status sngi_fail(sng_ctx *ctx, sng_status st, const char *fmt, ...) {
 sng_status sngi_fail_at(sng_ctx *ctx, sng_status st, const char *file, int line, const char *fmt,
                         ...) {
     if (!ctx) return st;
-    int k = snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s:%d: error: ", file ? file : "(model)",
-                     line);
+    /* Line 0 is a value from the command line (--set), which has no line. */
+    int k = line > 0 ? snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s:%d: error: ",
+                                file ? file : "(model)", line)
+                     : snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s: error: ",
+                                file ? file : "(model)");
     if (k < 0 || (size_t)k >= sizeof ctx->errmsg) return st;
     va_list ap;
     va_start(ap, fmt);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/infer.h"
 #include "app/preprocess.h"
@@ -164,6 +165,20 @@ static void test_settings_table(void) {
     CU_ASSERT_EQUAL(sngt_cli_fmt("eval --ckpt %s --set data.sourc=%s", ckpt, data_dir), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "did you mean 'data.source'"));
     CU_ASSERT_EQUAL(sngt_cli_fmt("eval --ckpt=%s --episodes=4 --way=2", ckpt), 0);
+    /* More ways than classes: said at once, nothing sized by way x shot. */
+    CU_ASSERT_EQUAL(sngt_cli_fmt("eval --ckpt=%s --way=1000 --shot=100", ckpt), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "1000-way 100-shot episodes: not enough classes"));
+    /* Any namespace is checked, and a split with trailing junk is refused. */
+    CU_ASSERT_EQUAL(run_model(m, "typo", "--set trian.steps=3"), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "did you mean 'train.steps'"));
+    CU_ASSERT_EQUAL(sngt_cli_fmt("run %s --set data.source=%s --set data.split=0.5,0.25,0.25x",
+                                 m, data_dir), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "expected three fractions"));
+    /* --threads stops at 8 per core (at least 64): machines under 128 cores refuse 1024. */
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 128) {
+        CU_ASSERT_EQUAL(sngt_cli_fmt("run %s --threads 1024", m), 2);
+        CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "8 per core"));
+    }
     /* Every entry is well formed: a default of the right type, inside its range. */
     int n;
     const sngi_setting_def *t = sngi_settings(&n);
