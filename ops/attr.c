@@ -1,6 +1,6 @@
 /*
  * attr.c — reading an op's XML attributes (each read marks the attribute used, so the compiler
- * can reject every attribute nobody read), parameter declaration and fused activations.
+ * can reject every attribute nobody read) and parameter declaration.
  */
 #include "config.h"
 
@@ -137,14 +137,6 @@ sng_status sngi_attr_init(sng_op_ctx *c, sngi_init def, sngi_init *out, float *s
     return sngi_attr_float(c, "init_scale", 0.01f, 0.0f, 1e3f, scale);
 }
 
-sng_status sngi_attr_act(sng_op_ctx *c, sngi_act *out) {
-    static const char *const names[] = {"none", "relu", "sigmoid", "tanh", NULL};
-    int i;
-    sng_status st = sngi_attr_enum(c, "activation", names, 0, &i);
-    *out = (sngi_act)i;
-    return st;
-}
-
 sng_status sngi_op_param(sng_op_ctx *c, const char *pname, const sngi_shape *shape,
                          sngi_init init, float scale, int fan_in, int fan_out) {
     int id;
@@ -164,53 +156,4 @@ sng_status sngi_op_state(sng_op_ctx *c, const char *pname, const sngi_shape *sha
     c->g->params[id].trainable = 0;
     c->g->params[id].is_state = 1;
     return SNG_OK;
-}
-
-/* ---- fused activations ----------------------------------------------------------------------- */
-void sngi_act_forward(sngi_act a, float *y, int64_t n) {
-    switch (a) {
-    case SNGI_ACT_NONE: break;
-    case SNGI_ACT_RELU:
-#pragma omp parallel for simd if (n > SNG_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : 0;
-        break;
-    case SNGI_ACT_SIGMOID:
-#pragma omp parallel for if (n > SNG_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-y[i]));
-        break;
-    case SNGI_ACT_TANH:
-#pragma omp parallel for if (n > SNG_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) y[i] = tanhf(y[i]);
-        break;
-    }
-}
-
-void sngi_act_forward_x(sngi_act a, float *y, int64_t n, const sng_exec *x) {
-    if (a != SNGI_ACT_RELU || !x->kinks) {
-        sngi_act_forward(a, y, n);
-        return;
-    }
-#pragma omp parallel for if (n > SNG_PAR_MIN)
-    for (int64_t i = 0; i < n; i++) y[i] = sngi_kink(x, i, y[i] > 0) ? y[i] : 0;
-}
-
-void sngi_act_backward(sngi_act a, const float *y, const float *dy, float *g, int64_t n) {
-    switch (a) {
-    case SNGI_ACT_NONE:
-        if (g != dy)
-            for (int64_t i = 0; i < n; i++) g[i] = dy[i];
-        break;
-    case SNGI_ACT_RELU:
-#pragma omp parallel for simd if (n > SNG_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) g[i] = y[i] > 0 ? dy[i] : 0;
-        break;
-    case SNGI_ACT_SIGMOID:
-#pragma omp parallel for simd if (n > SNG_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) g[i] = dy[i] * y[i] * (1.0f - y[i]);
-        break;
-    case SNGI_ACT_TANH:
-#pragma omp parallel for simd if (n > SNG_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) g[i] = dy[i] * (1.0f - y[i] * y[i]);
-        break;
-    }
 }

@@ -118,16 +118,6 @@ sng_status sngi_attr_bool(sng_op_ctx *c, const char *key, int def, int *out);
 /* init="he|he_uniform|glorot|glorot_normal|normal|uniform|zeros|ones", init_scale="0.01". */
 sng_status sngi_attr_init(sng_op_ctx *c, sngi_init def, sngi_init *out, float *scale);
 
-/* Fused activation shared by conv2d and dense. */
-typedef enum { SNGI_ACT_NONE = 0, SNGI_ACT_RELU, SNGI_ACT_SIGMOID, SNGI_ACT_TANH } sngi_act;
-sng_status sngi_attr_act(sng_op_ctx *c, sngi_act *out);
-/* y = act(y) in place over n floats. */
-void sngi_act_forward(sngi_act a, float *y, int64_t n);
-/* The same for the output elements [0, n) of the node run by x, with kink freezing. */
-void sngi_act_forward_x(sngi_act a, float *y, int64_t n, const sng_exec *x);
-/* dy *= act'(.) expressed through the output y, in place into g (g may equal dy). */
-void sngi_act_backward(sngi_act a, const float *y, const float *dy, float *g, int64_t n);
-
 /* Fails at the node with "FILE:LINE: error: <elem name=..>: msg". */
 sng_status sngi_op_fail(sng_op_ctx *c, sng_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
