@@ -1,6 +1,7 @@
 /*
  * attr.c — reading an op's XML attributes (each read marks the attribute used, so the compiler
- * can reject every attribute nobody read) and parameter declaration.
+ * can reject every attribute nobody read). Parameters are declared through
+ * engine/op_ctx.c.
  */
 #include "config.h"
 
@@ -135,25 +136,4 @@ sng_status sngi_attr_init(sng_op_ctx *c, sngi_init def, sngi_init *out, float *s
     if (st) return st;
     *out = map[i];
     return sngi_attr_float(c, "init_scale", 0.01f, 0.0f, 1e3f, scale);
-}
-
-sng_status sngi_op_param(sng_op_ctx *c, const char *pname, const sngi_shape *shape,
-                         sngi_init init, float scale, int fan_in, int fan_out) {
-    int id;
-    sng_status st =
-        sngi_graph_param(c->ctx, c->g, c->node_id, pname, shape, init, fan_in, fan_out, &id);
-    if (st) return st;
-    c->g->params[id].init_scale = scale;
-    if (!c->node->trainable) c->g->params[id].trainable = 0;
-    return SNG_OK;
-}
-
-sng_status sngi_op_state(sng_op_ctx *c, const char *pname, const sngi_shape *shape,
-                         sngi_init init) {
-    int id;
-    sng_status st = sngi_graph_param(c->ctx, c->g, c->node_id, pname, shape, init, 1, 1, &id);
-    if (st) return st;
-    c->g->params[id].trainable = 0;
-    c->g->params[id].is_state = 1;
-    return SNG_OK;
 }

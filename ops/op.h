@@ -18,7 +18,7 @@
 #ifndef SNG_OP_H
 #define SNG_OP_H
 
-#include "../engine/sng_int.h"
+#include "../engine/op_core.h"
 
 #define SNG_PAR_MIN 32768
 
@@ -43,7 +43,8 @@ enum {
  * model at the recorded point and has the same derivative there. */
 enum { SNGI_KINK_OFF = 0, SNGI_KINK_RECORD, SNGI_KINK_REPLAY };
 
-/* Context handed to parse and infer. */
+/* Context handed to parse and infer. ctx and g are opaque to ops (op_core.h does not define
+ * them): ops reach the graph only through the services below (engine/op_ctx.c). */
 typedef struct sng_op_ctx {
     sng_ctx *ctx;
     sng_graph *g;
@@ -122,7 +123,7 @@ sng_status sngi_attr_init(sng_op_ctx *c, sngi_init def, sngi_init *out, float *s
 sng_status sngi_op_fail(sng_op_ctx *c, sng_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Declares parameter `pname` of the current node. init/scale as parsed; fans for He/Glorot. */
+/* Declares parameter `pname` of the current node (tied across instances by scope). init/scale as parsed; fans for He/Glorot. */
 sng_status sngi_op_param(sng_op_ctx *c, const char *pname, const sngi_shape *shape,
                          sngi_init init, float scale, int fan_in, int fan_out);
 /* Same, but the parameter is running state (updated in forward, not by the optimiser). */
