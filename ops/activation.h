@@ -50,6 +50,20 @@ void sngi_act_forward(sngi_act a, float alpha, const float *in, float *y, int64_
 void sngi_act_backward(sngi_act a, float alpha, const float *y, const float *dy, float *g,
                        int64_t n, int acc);
 
+/* The same on one row, serially, for callers already inside a parallel loop (conv2d's tiles):
+ * y = f(in) over n elements at offset `at` of the node's output (for kink freezing, x may be
+ * NULL), and g = dy * f'(y) (acc: g += ...). */
+static inline void sngi_act_row_forward(sngi_act a, float alpha, const float *in, float *y,
+                                        int64_t n, const sng_exec *x, int64_t at) {
+    const sngi_act_def *d = sngi_act_get(a);
+    int32_t *k = x && x->kinks && d->kinks ? x->kinks + at : NULL;
+    d->forward(in, y, n, alpha, k, k ? x->kink_mode : SNGI_KINK_OFF);
+}
+static inline void sngi_act_row_backward(sngi_act a, float alpha, const float *y, const float *dy,
+                                         float *g, int64_t n, int acc) {
+    sngi_act_get(a)->backward(y, dy, g, n, alpha, acc);
+}
+
 /* The `activation` attribute of conv2d and dense: none|relu|sigmoid|tanh. */
 sng_status sngi_attr_act(sng_op_ctx *c, sngi_act *out);
 

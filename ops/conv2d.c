@@ -299,8 +299,7 @@ static void conv_forward(const sngi_node *node, const sng_exec *x) {
 #pragma omp parallel for schedule(static) if ((int64_t)F * ncols > SNG_PAR_MIN)
                     for (int f = 0; f < F; f++) {
                         float *yr = yt + (int64_t)f * p;
-                        sngi_act_forward(a->act, 0.0f, yr, yr, ncols, x->kinks ? &(sng_exec){
-                            .kinks = x->kinks + (yr - x->out), .kink_mode = x->kink_mode} : NULL);
+                        sngi_act_row_forward(a->act, 0.0f, yr, yr, ncols, x, yr - x->out);
                     }
                 }
             }
@@ -316,8 +315,7 @@ static void conv_forward(const sngi_node *node, const sng_exec *x) {
                 const float *s = stage + (int64_t)f * ncols + (int64_t)b * p;
                 float *yr = yb + ((int64_t)b * F + f) * p, bv = bias ? bias[f] : 0.0f;
                 for (int64_t j = 0; j < p; j++) yr[j] = s[j] + bv;
-                sngi_act_forward(a->act, 0.0f, yr, yr, p, x->kinks ? &(sng_exec){
-                    .kinks = x->kinks + (yr - x->out), .kink_mode = x->kink_mode} : NULL);
+                sngi_act_row_forward(a->act, 0.0f, yr, yr, p, x, yr - x->out);
             }
         }
     }
@@ -346,7 +344,7 @@ static void conv_backward(const sngi_node *node, const sng_exec *x) {
                 int64_t o = ((int64_t)(b0 + b) * F + f) * p + (int64_t)r0 * Wo;
                 const float *dy = x->dout + o, *y = x->out + o;
                 float *g = G + (int64_t)f * ncols + b * rc;
-                sngi_act_backward(a->act, 0.0f, y, dy, g, rc, 0);
+                sngi_act_row_backward(a->act, 0.0f, y, dy, g, rc, 0);
             }
             if (db) {
                 for (int f = 0; f < F; f++) {
