@@ -72,4 +72,23 @@ sng_status sngi_act_infer(sng_op_ctx *c, sngi_act a);
 void sngi_act_op_forward(const sngi_node *node, const sng_exec *x, sngi_act a, float alpha);
 void sngi_act_op_backward(const sngi_node *node, const sng_exec *x, sngi_act a, float alpha);
 
+/* Defines sng_op_<nm>, a standalone activation without attributes, from table entry `act`. */
+#define SNGI_ACT_OP(nm, act, op_flags, text) \
+    static sng_status nm##_infer(sng_op_ctx *c, void *attr) { return sngi_act_infer(c, act); } \
+    static void nm##_forward(const sngi_node *node, const sng_exec *x) { \
+        sngi_act_op_forward(node, x, act, 0.0f); \
+    } \
+    static void nm##_backward(const sngi_node *node, const sng_exec *x) { \
+        sngi_act_op_backward(node, x, act, 0.0f); \
+    } \
+    const sng_op_def sng_op_##nm = { \
+        .name = #nm, \
+        .n_inputs = 1, \
+        .flags = SNG_OP_BWD_NEEDS_OUT | (op_flags), \
+        .summary = text, \
+        .infer = nm##_infer, \
+        .forward = nm##_forward, \
+        .backward = nm##_backward, \
+    }
+
 #endif /* SNG_ACTIVATION_H */
