@@ -1,6 +1,7 @@
 /*
  * attr.c — reading an op's XML attributes (each read marks the attribute used, so the compiler
- * can reject every attribute nobody read), parameter declaration and fused activations.
+ * can reject every attribute nobody read). Parameters are declared through
+ * engine/op_ctx.c.
  */
 #include "config.h"
 
@@ -135,82 +136,4 @@ sng_status sngi_attr_init(sng_op_ctx *c, sngi_init def, sngi_init *out, float *s
     if (st) return st;
     *out = map[i];
     return sngi_attr_float(c, "init_scale", 0.01f, 0.0f, 1e3f, scale);
-}
-
-sng_status sngi_attr_act(sng_op_ctx *c, sngi_act *out) {
-    static const char *const names[] = {"none", "relu", "sigmoid", "tanh", NULL};
-    int i;
-    sng_status st = sngi_attr_enum(c, "activation", names, 0, &i);
-    *out = (sngi_act)i;
-    return st;
-}
-
-sng_status sngi_op_param(sng_op_ctx *c, const char *pname, const sngi_shape *shape,
-                         sngi_init init, float scale, int fan_in, int fan_out) {
-    int id;
-    sng_status st =
-        sngi_graph_param(c->ctx, c->g, c->node_id, pname, shape, init, fan_in, fan_out, &id);
-    if (st) return st;
-    c->g->params[id].init_scale = scale;
-    if (!c->node->trainable) c->g->params[id].trainable = 0;
-    return SNG_OK;
-}
-
-sng_status sngi_op_state(sng_op_ctx *c, const char *pname, const sngi_shape *shape,
-                         sngi_init init) {
-    int id;
-    sng_status st = sngi_graph_param(c->ctx, c->g, c->node_id, pname, shape, init, 1, 1, &id);
-    if (st) return st;
-    c->g->params[id].trainable = 0;
-    c->g->params[id].is_state = 1;
-    return SNG_OK;
-}
-
-/* ---- fused activations ----------------------------------------------------------------------- */
-void sngi_act_forward(sngi_act a, float *y, int64_t n) {
-    switch (a) {
-    case SNGI_ACT_NONE: break;
-    case SNGI_ACT_RELU:
-#pragma omp parallel for simd if (n > SNG_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : 0;
-        break;
-    case SNGI_ACT_SIGMOID:
-#pragma omp parallel for if (n > SNG_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-y[i]));
-        break;
-    case SNGI_ACT_TANH:
-#pragma omp parallel for if (n > SNG_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) y[i] = tanhf(y[i]);
-        break;
-    }
-}
-
-void sngi_act_forward_x(sngi_act a, float *y, int64_t n, const sng_exec *x) {
-    if (a != SNGI_ACT_RELU || !x->kinks) {
-        sngi_act_forward(a, y, n);
-        return;
-    }
-#pragma omp parallel for if (n > SNG_PAR_MIN)
-    for (int64_t i = 0; i < n; i++) y[i] = sngi_kink(x, i, y[i] > 0) ? y[i] : 0;
-}
-
-void sngi_act_backward(sngi_act a, const float *y, const float *dy, float *g, int64_t n) {
-    switch (a) {
-    case SNGI_ACT_NONE:
-        if (g != dy)
-            for (int64_t i = 0; i < n; i++) g[i] = dy[i];
-        break;
-    case SNGI_ACT_RELU:
-#pragma omp parallel for simd if (n > SNG_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) g[i] = y[i] > 0 ? dy[i] : 0;
-        break;
-    case SNGI_ACT_SIGMOID:
-#pragma omp parallel for simd if (n > SNG_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) g[i] = dy[i] * y[i] * (1.0f - y[i]);
-        break;
-    case SNGI_ACT_TANH:
-#pragma omp parallel for simd if (n > SNG_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) g[i] = dy[i] * (1.0f - y[i] * y[i]);
-        break;
-    }
 }

@@ -10,68 +10,10 @@
 
 #include <string.h>
 
-#include "op.h"
-
-typedef struct {
-    int kh, kw, sh, sw, ph, pw;
-    int ceil_mode;
-    int H, W, Ho, Wo; /* set by infer */
-} pool_attr;
-
-static sng_status pool_parse(sng_op_ctx *c, void *attr) {
-    pool_attr *a = attr;
-    static const char *const rounds[] = {"floor", "ceil", NULL};
-    int k[2], s[2], p[2];
-    sng_status st;
-    if ((st = sngi_attr_pair(c, "kernel", 2, 1, 4096, k))) return st;
-    if ((st = sngi_attr_pair(c, "stride", 0, 1, 4096, s))) return st;
-    if ((st = sngi_attr_pair(c, "pad", 0, 0, 4096, p))) return st;
-    if ((st = sngi_attr_enum(c, "round", rounds, 0, &a->ceil_mode))) return st;
-    a->kh = k[0], a->kw = k[1];
-    a->sh = s[0] ? s[0] : k[0], a->sw = s[1] ? s[1] : k[1];
-    a->ph = p[0], a->pw = p[1];
-    if (a->ph >= a->kh || a->pw >= a->kw)
-        return sngi_op_fail(c, SNG_ERR_MODEL, "pad %d,%d must be smaller than kernel %dx%d", a->ph,
-                            a->pw, a->kh, a->kw);
-    return SNG_OK;
-}
-
-/* Output extent along one axis; 0 when the kernel does not fit. */
-static int pool_out(int in, int k, int s, int p, int ceil_mode) {
-    int span = in + 2 * p - k;
-    if (span < 0) return 0;
-    int o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
-    if (ceil_mode && (o - 1) * s >= in + p) o--; /* the last window would start in the padding */
-    return o;
-}
-
-static sng_status pool_infer(sng_op_ctx *c, void *attr) {
-    pool_attr *a = attr;
-    const sngi_shape *in = &c->node->in_shape[0];
-    char buf[64];
-    if (in->nd != 3)
-        return sngi_op_fail(c, SNG_ERR_SHAPE, "avgpool2d expects (C,H,W) input, got %s",
-                            sngi_shape_str(in, buf, sizeof buf));
-    a->H = in->d[1], a->W = in->d[2];
-    a->Ho = pool_out(a->H, a->kh, a->sh, a->ph, a->ceil_mode);
-    a->Wo = pool_out(a->W, a->kw, a->sw, a->pw, a->ceil_mode);
-    if (a->Ho < 1 || a->Wo < 1)
-        return sngi_op_fail(c, SNG_ERR_SHAPE, "kernel %dx%d does not fit input %s with pad %d,%d",
-                            a->kh, a->kw, sngi_shape_str(in, buf, sizeof buf), a->ph, a->pw);
-    c->node->shape = sngi_shape3(in->d[0], a->Ho, a->Wo);
-    c->node->flops = (double)in->d[0] * a->Ho * a->Wo * a->kh * a->kw;
-    return SNG_OK;
-}
-
-/* In-range window [lo, hi) of output index o along an axis. */
-static inline void win(int o, int s, int p, int k, int in, int *lo, int *hi) {
-    int a = o * s - p, b = a + k;
-    *lo = a < 0 ? 0 : a;
-    *hi = b > in ? in : b;
-}
+#include "pool_common.h"
 
 static void avgpool_forward(const sngi_node *node, const sng_exec *x) {
-    const pool_attr *a = node->attr;
+    const sngi_pool_attr *a = node->attr;
     int64_t planes = (int64_t)x->n * node->shape.d[0];
     int64_t hw = (int64_t)a->H * a->W, ohw = (int64_t)a->Ho * a->Wo;
 #pragma omp parallel for schedule(static) if (planes * ohw > SNG_PAR_MIN)
@@ -80,10 +22,10 @@ static void avgpool_forward(const sngi_node *node, const sng_exec *x) {
         float *yp = x->out + q * ohw;
         for (int oh = 0; oh < a->Ho; oh++) {
             int h0, h1;
-            win(oh, a->sh, a->ph, a->kh, a->H, &h0, &h1);
+            sngi_pool_win(oh, a->sh, a->ph, a->kh, a->H, &h0, &h1);
             for (int ow = 0; ow < a->Wo; ow++) {
                 int w0, w1;
-                win(ow, a->sw, a->pw, a->kw, a->W, &w0, &w1);
+                sngi_pool_win(ow, a->sw, a->pw, a->kw, a->W, &w0, &w1);
                 float s = 0;
                 for (int ih = h0; ih < h1; ih++)
                     for (int iw = w0; iw < w1; iw++) s += xp[ih * a->W + iw];
@@ -95,7 +37,7 @@ static void avgpool_forward(const sngi_node *node, const sng_exec *x) {
 
 static void avgpool_backward(const sngi_node *node, const sng_exec *x) {
     if (!x->din[0]) return;
-    const pool_attr *a = node->attr;
+    const sngi_pool_attr *a = node->attr;
     int64_t planes = (int64_t)x->n * node->shape.d[0];
     int64_t hw = (int64_t)a->H * a->W, ohw = (int64_t)a->Ho * a->Wo;
 #pragma omp parallel for schedule(static) if (planes * ohw > SNG_PAR_MIN)
@@ -104,10 +46,10 @@ static void avgpool_backward(const sngi_node *node, const sng_exec *x) {
         float *dx = x->din[0] + q * hw;
         for (int oh = 0; oh < a->Ho; oh++) {
             int h0, h1;
-            win(oh, a->sh, a->ph, a->kh, a->H, &h0, &h1);
+            sngi_pool_win(oh, a->sh, a->ph, a->kh, a->H, &h0, &h1);
             for (int ow = 0; ow < a->Wo; ow++) {
                 int w0, w1;
-                win(ow, a->sw, a->pw, a->kw, a->W, &w0, &w1);
+                sngi_pool_win(ow, a->sw, a->pw, a->kw, a->W, &w0, &w1);
                 float g = dy[oh * a->Wo + ow] / (float)((h1 - h0) * (w1 - w0));
                 for (int ih = h0; ih < h1; ih++)
                     for (int iw = w0; iw < w1; iw++) dx[ih * a->W + iw] += g;
@@ -120,9 +62,9 @@ const sng_op_def sng_op_avgpool2d = {
     .name = "avgpool2d",
     .n_inputs = 1,
     .summary = "2-D average pooling over in-range cells (kernel, stride, pad, floor/ceil)",
-    .attr_size = sizeof(pool_attr),
-    .parse = pool_parse,
-    .infer = pool_infer,
+    .attr_size = sizeof(sngi_pool_attr),
+    .parse = sngi_pool_parse,
+    .infer = sngi_pool_infer,
     .forward = avgpool_forward,
     .backward = avgpool_backward,
 };

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include "activation.h"
 #include "elem_common.h"
 
 typedef struct {
@@ -60,7 +61,7 @@ static void bce_with_logits_backward(const sngi_node *node, const sng_exec *x) {
     for (int64_t k = 0; k < total; k++) {
         int64_t i = k / e, j = k % e;
         float t = (float)elem_label_pos(lab[i * le + (le == 1 ? 0 : j)], a->same_label);
-        dz[k] += s * (elem_sigmoidf(z[k]) - t);
+        dz[k] += s * (sngi_sigmoidf(z[k]) - t);
     }
 }
 

@@ -25,6 +25,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "activation.h"
 #include "op.h"
 
 /* Tile caps in floats (column buffer plus G or staging). Forward is bounded hard, since
@@ -261,25 +262,6 @@ static void col2im_add(const conv_attr *a, const float *dcol, int B, int r0, int
     }
 }
 
-/* ---- activation on a strided tile --------------------------------------------------------------- */
-static inline float act_one(sngi_act act, float v) {
-    switch (act) {
-    case SNGI_ACT_RELU: return v > 0 ? v : 0;
-    case SNGI_ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
-    case SNGI_ACT_TANH: return tanhf(v);
-    default: return v;
-    }
-}
-
-static inline float act_grad(sngi_act act, float y, float dy) {
-    switch (act) {
-    case SNGI_ACT_RELU: return y > 0 ? dy : 0;
-    case SNGI_ACT_SIGMOID: return dy * y * (1.0f - y);
-    case SNGI_ACT_TANH: return dy * (1.0f - y * y);
-    default: return dy;
-    }
-}
-
 /* ---- forward ------------------------------------------------------------------------------------ */
 static void conv_forward(const sngi_node *node, const sng_exec *x) {
     const conv_attr *a = node->attr;
@@ -313,17 +295,11 @@ static void conv_forward(const sngi_node *node, const sng_exec *x) {
                 }
                 sngi_sgemm(x->n_threads, 0, 0, F, ncols, ck, 1.0f, W, ck, cb, ldb,
                            bias ? 1.0f : 0.0f, yt, (int)p);
-                if (x->kinks) {
-#pragma omp parallel for schedule(static) if ((int64_t)F * ncols > SNG_PAR_MIN)
-                    for (int f = 0; f < F; f++)
-                        sngi_act_forward_x(a->act, yt + (int64_t)f * p, ncols, &(sng_exec){
-                            .kinks = x->kinks + (yt + (int64_t)f * p - x->out),
-                            .kink_mode = x->kink_mode});
-                } else if (a->act != SNGI_ACT_NONE) {
+                if (a->act != SNGI_ACT_NONE) {
 #pragma omp parallel for schedule(static) if ((int64_t)F * ncols > SNG_PAR_MIN)
                     for (int f = 0; f < F; f++) {
                         float *yr = yt + (int64_t)f * p;
-                        for (int j = 0; j < ncols; j++) yr[j] = act_one(a->act, yr[j]);
+                        sngi_act_row_forward(a->act, 0.0f, yr, yr, ncols, x, yr - x->out);
                     }
                 }
             }
@@ -338,14 +314,8 @@ static void conv_forward(const sngi_node *node, const sng_exec *x) {
                 int b = q / F, f = q % F;
                 const float *s = stage + (int64_t)f * ncols + (int64_t)b * p;
                 float *yr = yb + ((int64_t)b * F + f) * p, bv = bias ? bias[f] : 0.0f;
-                if (x->kinks && a->act == SNGI_ACT_RELU) {
-                    int32_t *k = x->kinks + (yr - x->out);
-                    sng_exec kx = {.kinks = k, .kink_mode = x->kink_mode};
-                    for (int64_t j = 0; j < p; j++)
-                        yr[j] = sngi_kink(&kx, j, s[j] + bv > 0) ? s[j] + bv : 0;
-                } else {
-                    for (int64_t j = 0; j < p; j++) yr[j] = act_one(a->act, s[j] + bv);
-                }
+                for (int64_t j = 0; j < p; j++) yr[j] = s[j] + bv;
+                sngi_act_row_forward(a->act, 0.0f, yr, yr, p, x, yr - x->out);
             }
         }
     }
@@ -374,7 +344,7 @@ static void conv_backward(const sngi_node *node, const sng_exec *x) {
                 int64_t o = ((int64_t)(b0 + b) * F + f) * p + (int64_t)r0 * Wo;
                 const float *dy = x->dout + o, *y = x->out + o;
                 float *g = G + (int64_t)f * ncols + b * rc;
-                for (int64_t j = 0; j < rc; j++) g[j] = act_grad(a->act, y[j], dy[j]);
+                sngi_act_row_backward(a->act, 0.0f, y, dy, g, rc, 0);
             }
             if (db) {
                 for (int f = 0; f < F; f++) {

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "activation.h"
 #include "op.h"
 
 typedef struct {
@@ -56,7 +57,7 @@ static void dense_forward(const sngi_node *node, const sng_exec *x) {
     }
     sngi_sgemm(x->n_threads, 0, 1, n, u, k, 1.0f, x->in[0], k, x->p[0], k,
                a->use_bias ? 1.0f : 0.0f, y, u);
-    sngi_act_forward_x(a->act, y, (int64_t)n * u, x);
+    sngi_act_forward(a->act, 0.0f, y, y, (int64_t)n * u, x);
 }
 
 static void dense_backward(const sngi_node *node, const sng_exec *x) {
@@ -64,7 +65,7 @@ static void dense_backward(const sngi_node *node, const sng_exec *x) {
     int k = (int)sngi_shape_numel(&node->in_shape[0]), u = a->units, n = x->n;
     const float *g = x->dout;
     if (a->act != SNGI_ACT_NONE) {
-        sngi_act_backward(a->act, x->out, x->dout, x->ws, (int64_t)n * u);
+        sngi_act_backward(a->act, 0.0f, x->out, x->dout, x->ws, (int64_t)n * u, 0);
         g = x->ws;
     }
     if (x->dp[0]) sngi_sgemm(x->n_threads, 1, 0, u, k, n, 1.0f, g, u, x->in[0], k, 1.0f, x->dp[0], k);

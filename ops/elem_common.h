@@ -69,13 +69,6 @@ static inline double elem_sqdist(const float *a, const float *b, int64_t d) {
     return s;
 }
 
-/* Numerically stable logistic function. */
-static inline float elem_sigmoidf(float z) {
-    if (z >= 0) return 1.0f / (1.0f + expf(-z));
-    float e = expf(z);
-    return e / (1.0f + e);
-}
-
 /* Workspace of loss ops: one double per sample in forward (per-sample losses summed afterwards
  * in sample order, so the result does not depend on the thread count). */
 static inline size_t elem_loss_workspace(const sngi_node *node, int n, int pass) {

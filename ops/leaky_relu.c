@@ -4,7 +4,7 @@
  */
 #include "config.h"
 
-#include "elem_common.h"
+#include "activation.h"
 
 typedef struct {
     float alpha;
@@ -16,34 +16,17 @@ static sng_status leaky_relu_parse(sng_op_ctx *c, void *attr) {
 }
 
 static sng_status leaky_relu_infer(sng_op_ctx *c, void *attr) {
-    (void)attr;
-    c->node->shape = c->node->in_shape[0];
-    c->node->flops = 2.0 * (double)elem_numel(c->node);
-    return SNG_OK;
+    return sngi_act_infer(c, SNGI_ACT_LEAKY_RELU);
 }
 
 static void leaky_relu_forward(const sngi_node *node, const sng_exec *x) {
     const leaky_relu_attr *a = node->attr;
-    int64_t n = (int64_t)x->n * elem_numel(node);
-    const float *in = x->in[0];
-    float *out = x->out, alpha = a->alpha;
-    if (x->kinks) {
-#pragma omp parallel for if (n > SNG_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) out[i] = sngi_kink(x, i, in[i] > 0) ? in[i] : alpha * in[i];
-        return;
-    }
-#pragma omp parallel for simd if (n > SNG_PAR_MIN)
-    for (int64_t i = 0; i < n; i++) out[i] = in[i] > 0 ? in[i] : alpha * in[i];
+    sngi_act_op_forward(node, x, SNGI_ACT_LEAKY_RELU, a->alpha);
 }
 
 static void leaky_relu_backward(const sngi_node *node, const sng_exec *x) {
-    if (!x->din[0]) return;
     const leaky_relu_attr *a = node->attr;
-    int64_t n = (int64_t)x->n * elem_numel(node);
-    const float *y = x->out, *dy = x->dout;
-    float *dx = x->din[0], alpha = a->alpha;
-#pragma omp parallel for simd if (n > SNG_PAR_MIN)
-    for (int64_t i = 0; i < n; i++) dx[i] += y[i] > 0 ? dy[i] : alpha * dy[i];
+    sngi_act_op_backward(node, x, SNGI_ACT_LEAKY_RELU, a->alpha);
 }
 
 const sng_op_def sng_op_leaky_relu = {

@@ -18,7 +18,7 @@
 #ifndef SNG_OP_H
 #define SNG_OP_H
 
-#include "../engine/sng_int.h"
+#include "../engine/op_core.h"
 
 #define SNG_PAR_MIN 32768
 
@@ -43,7 +43,8 @@ enum {
  * model at the recorded point and has the same derivative there. */
 enum { SNGI_KINK_OFF = 0, SNGI_KINK_RECORD, SNGI_KINK_REPLAY };
 
-/* Context handed to parse and infer. */
+/* Context handed to parse and infer. ctx and g are opaque to ops (op_core.h does not define
+ * them): ops reach the graph only through the services below (engine/op_ctx.c). */
 typedef struct sng_op_ctx {
     sng_ctx *ctx;
     sng_graph *g;
@@ -118,21 +119,11 @@ sng_status sngi_attr_bool(sng_op_ctx *c, const char *key, int def, int *out);
 /* init="he|he_uniform|glorot|glorot_normal|normal|uniform|zeros|ones", init_scale="0.01". */
 sng_status sngi_attr_init(sng_op_ctx *c, sngi_init def, sngi_init *out, float *scale);
 
-/* Fused activation shared by conv2d and dense. */
-typedef enum { SNGI_ACT_NONE = 0, SNGI_ACT_RELU, SNGI_ACT_SIGMOID, SNGI_ACT_TANH } sngi_act;
-sng_status sngi_attr_act(sng_op_ctx *c, sngi_act *out);
-/* y = act(y) in place over n floats. */
-void sngi_act_forward(sngi_act a, float *y, int64_t n);
-/* The same for the output elements [0, n) of the node run by x, with kink freezing. */
-void sngi_act_forward_x(sngi_act a, float *y, int64_t n, const sng_exec *x);
-/* dy *= act'(.) expressed through the output y, in place into g (g may equal dy). */
-void sngi_act_backward(sngi_act a, const float *y, const float *dy, float *g, int64_t n);
-
 /* Fails at the node with "FILE:LINE: error: <elem name=..>: msg". */
 sng_status sngi_op_fail(sng_op_ctx *c, sng_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Declares parameter `pname` of the current node. init/scale as parsed; fans for He/Glorot. */
+/* Declares parameter `pname` of the current node (tied across instances by scope). init/scale as parsed; fans for He/Glorot. */
 sng_status sngi_op_param(sng_op_ctx *c, const char *pname, const sngi_shape *shape,
                          sngi_init init, float scale, int fan_in, int fan_out);
 /* Same, but the parameter is running state (updated in forward, not by the optimiser). */

@@ -1,6 +1,6 @@
 /*
  * test_ops_elem.c — elementwise ops, distances, batchnorm, dropout and losses: forward against
- * references written here in double, backward by finite differences (sngt_gradcheck), the
+ * references written here in double (dense too), backward by finite differences (sngt_gradcheck), the
  * numerical edge cases (D = 0, saturated logits), both label polarities, batchnorm's two modes,
  * dropout's determinism, and the shape errors that name both inputs.
  *
@@ -67,12 +67,13 @@ static void test_ops_elem_unary_forward(void) {
         "<model><input name='x' shape='3,5,7'/>"
         "<leaky_relu name='lr' in='x' alpha='0.2'/>"
         "<leaky_relu name='lr0' in='x'/>"
+        "<relu name='re' in='x'/>"
         "<sigmoid name='sg' in='x'/>"
         "<tanh name='th' in='x'/>"
         "<scale name='sc' in='x' alpha='-1.5' beta='0.25'/>"
         "<stop_gradient name='sp' in='x'/>"
         "<output name='lr'/><output name='lr0'/><output name='sg'/><output name='th'/>"
-        "<output name='sc'/><output name='sp'/></model>";
+        "<output name='sc'/><output name='sp'/><output name='re'/></model>";
     for (size_t b = 0; b < sizeof batches / sizeof *batches; b++) {
         sngt_run *r = sngt_run_new(xml, batches[b], 7 + b);
         if (!r) return;
@@ -87,6 +88,7 @@ static void test_ops_elem_unary_forward(void) {
         const float *lr = sngt_run_buf(r, "lr"), *lr0 = sngt_run_buf(r, "lr0");
         const float *sg = sngt_run_buf(r, "sg"), *th = sngt_run_buf(r, "th");
         const float *sc = sngt_run_buf(r, "sc"), *sp = sngt_run_buf(r, "sp");
+        const float *re = sngt_run_buf(r, "re");
         for (int64_t i = 0; i < n; i++) {
             double v = x[i];
             SNGT_ASSERT_CLOSE(lr[i], v > 0 ? v : 0.2 * v, FW_RTOL, FW_ATOL);
@@ -95,6 +97,7 @@ static void test_ops_elem_unary_forward(void) {
             SNGT_ASSERT_CLOSE(th[i], tanh(v), FW_RTOL, FW_ATOL);
             SNGT_ASSERT_CLOSE(sc[i], -1.5 * v + 0.25, FW_RTOL, FW_ATOL);
             CU_ASSERT_EQUAL(sp[i], x[i]);
+            CU_ASSERT_EQUAL(re[i], v > 0 ? x[i] : 0.0f);
         }
         CU_ASSERT(all_finite(sg, n));
         CU_ASSERT_EQUAL(sg[0], 1.0f);
@@ -135,6 +138,38 @@ static void test_ops_elem_binary_forward(void) {
         CU_ASSERT_EQUAL(l1[5], 0.0f);
         sngt_run_free(r);
     }
+}
+
+/* ---- forward: dense ------------------------------------------------------------------------- */
+/* y = act(x W^T + b) against a double reference, with and without bias, for each fused
+ * activation. */
+static void test_ops_elem_dense_forward(void) {
+    static const char *acts[] = {"none", "relu", "sigmoid", "tanh"};
+    char xml[512];
+    for (int k = 0; k < 4; k++)
+        for (int bias = 0; bias <= 1; bias++) {
+            snprintf(xml, sizeof xml,
+                     "<model><input name='x' shape='6'/>"
+                     "<dense name='d' in='x' units='4' bias='%s' activation='%s'/>"
+                     "<output name='d'/></model>", bias ? "true" : "false", acts[k]);
+            sngt_run *r = sngt_run_new(xml, 3, 5 + k);
+            if (!r) return;
+            float *x = sngt_run_buf(r, "x"), *W = sngt_run_param(r, "d/W");
+            float *b = bias ? sngt_run_param(r, "d/b") : NULL;
+            fill(x, 18, 21 + k, -2, 2);
+            if (b) fill(b, 4, 31 + k, -1, 1);
+            sngt_run_forward(r);
+            const float *y = sngt_run_buf(r, "d");
+            for (int n = 0; n < 3; n++)
+                for (int u = 0; u < 4; u++) {
+                    double z = b ? b[u] : 0;
+                    for (int i = 0; i < 6; i++) z += (double)x[n * 6 + i] * W[u * 6 + i];
+                    double ref = k == 1 ? (z > 0 ? z : 0) : k == 2 ? 1 / (1 + exp(-z))
+                               : k == 3 ? tanh(z) : z;
+                    SNGT_ASSERT_CLOSE(y[n * 4 + u], ref, FW_RTOL, FW_ATOL);
+                }
+            sngt_run_free(r);
+        }
 }
 
 /* absdiff: d/da = sign(a - b), 0 at equality; checked exactly with a seeded output gradient. */
@@ -390,7 +425,8 @@ static void test_ops_elem_grad_unary(void) {
         "<output name='sg'/><output name='th'/><output name='sc'/><output name='dr'/></model>";
     static const char *kinked =
         "<model><input name='x' shape='3,5,7'/>"
-        "<leaky_relu name='lr' in='x' alpha='0.2'/><output name='lr'/></model>";
+        "<leaky_relu name='lr' in='x' alpha='0.2'/><relu name='re' in='x'/>"
+        "<output name='lr'/><output name='re'/></model>";
     for (size_t k = 0; k < sizeof batches / sizeof *batches; k++) {
         sngt_gradcheck(smooth, batches[k], NULL, GC_RTOL, GC_ATOL);
         sngt_gradcheck_ex(kinked, batches[k], NULL, KINK_RTOL, KINK_ATOL, KINK_EPS, 42);
@@ -856,6 +892,7 @@ static void test_ops_elem_shape_errors(void) {
 static CU_TestInfo tests[] = {
     {"unary_forward", test_ops_elem_unary_forward},
     {"binary_forward", test_ops_elem_binary_forward},
+    {"dense_forward", test_ops_elem_dense_forward},
     {"absdiff_backward_sign", test_ops_elem_absdiff_backward_sign},
     {"concat_forward", test_ops_elem_concat_forward},
     {"distance_forward", test_ops_elem_distance_forward},
