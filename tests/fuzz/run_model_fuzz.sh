@@ -21,7 +21,7 @@ CFG
 # The loader and compiler, the printers and every op (the registry names them all). Sessions,
 # planning, training and the CLI are not reached from sng_graph_load_string.
 sources="$src/engine/xml_model.c $src/engine/graph.c $src/engine/cfg.c $src/engine/summary.c
-  $src/engine/error.c $src/engine/util.c $(ls "$src"/ops/*.c)"
+  $src/engine/error.c $src/engine/util.c $src/engine/op_ctx.c $(ls "$src"/ops/*.c)"
 blis_inc=${BLIS_INC:-/usr/include/x86_64-linux-gnu/blis-openmp}
 blis_lib=${BLIS_LIB:-/usr/lib/x86_64-linux-gnu/blis-openmp}
 cflags="-std=gnu11 -g -O1 -Wno-pass-failed -D_GNU_SOURCE -DSNG_BUILDING -I$work -I$src/include -I$src -I$src/engine
