@@ -54,15 +54,18 @@ typedef struct sngi_walk_cb {
     /* A regular file: its path relative to the source root ('/'-separated) and its bytes
      * (borrowed for the call). Non-OK stops the walk with that status. */
     sng_status (*file)(void *ud, const char *path, const uint8_t *data, size_t n);
-    /* A directory (relative path, no trailing '/'). */
+    /* A directory (relative path, no trailing '/'); NULL: folders are only walked. */
     sng_status (*dir)(void *ud, const char *path);
     /* An entry that could not be read: path (or NULL for the archive itself), the reason and
-     * whether the walk must stop (fatal). Non-OK stops the walk. */
+     * whether the walk must stop (fatal). Non-OK stops the walk. NULL: any bad entry fails the
+     * walk with SNG_ERR_DATA naming the source, entry and reason. */
     sng_status (*bad)(void *ud, const char *path, const char *why, int fatal);
 } sngi_walk_cb;
 
 /* Walks a directory tree (names sorted, hidden entries skipped) or an archive of any format and
- * filter libarchive reads (detected by content). *kind gets "directory" or the archive format
+ * filter libarchive reads (detected by content). Only regular files are read (opened without
+ * blocking; at most SNGI_ENTRY_MAX_BYTES each); other entries are bad entries, and a folder
+ * reached twice (same device and inode: a symlink loop) is a bad entry walked once. *kind gets "directory" or the archive format
  * name (static or borrowed until return; copy it). */
 sng_status sngi_walk_path(sng_ctx *ctx, const char *path, const sngi_walk_cb *cb,
                           char *kind, size_t nkind);

@@ -771,6 +771,82 @@ static void test_bad_archives(void) {
     free(t);
 }
 
+/* ---- the walker itself -------------------------------------------------------------------------- */
+typedef struct walk_count {
+    int files, bad;
+    char last_bad[512];
+} walk_count;
+
+static sng_status count_file(void *ud, const char *path, const uint8_t *data, size_t n) {
+    (void)path, (void)data, (void)n;
+    ((walk_count *)ud)->files++;
+    return SNG_OK;
+}
+
+static sng_status count_bad(void *ud, const char *path, const char *why, int fatal) {
+    walk_count *w = ud;
+    (void)fatal;
+    w->bad++;
+    snprintf(w->last_bad, sizeof w->last_bad, "%s: %s", path ? path : "", why);
+    return SNG_OK;
+}
+
+/* Subfolders and folder entries with no dir callback (as embed, gallery add --from and
+ * init_from walk); symlink loops walked once; a FIFO neither blocks nor is read. */
+static void test_walker_dirs_loops_fifo(void) {
+    alarm(60); /* a walk that blocks on the FIFO or loops fails the test instead of hanging */
+    tset *t = calloc(1, sizeof *t);
+    make_omni(t, "people", 1, 2, 3, 0);
+    ts_dir(t, "people");
+    ts_dir(t, "people/G0");
+    const char *dir = write_dir(t, "walk_dir");
+    const char *zip = write_archive(t, "walk_dirs.zip", "zip", "none");
+    sng_ctx *ctx = sng_ctx_new();
+    walk_count w = {0};
+    sngi_walk_cb only_files = {.ud = &w, .file = count_file};
+    CU_ASSERT_EQUAL(sngi_walk_path(ctx, dir, &only_files, NULL, 0), SNG_OK);
+    CU_ASSERT_EQUAL(w.files, 6);
+    memset(&w, 0, sizeof w);
+    CU_ASSERT_EQUAL(sngi_walk_path(ctx, zip, &only_files, NULL, 0), SNG_OK);
+    CU_ASSERT_EQUAL(w.files, 6);
+    /* Loops: x -> ., y -> ., up -> .. each reached folder is walked once. */
+    char p[1024];
+    snprintf(p, sizeof p, "%s/people/x", dir);
+    CU_ASSERT_EQUAL(symlink(".", p), 0);
+    snprintf(p, sizeof p, "%s/people/y", dir);
+    CU_ASSERT_EQUAL(symlink(".", p), 0);
+    snprintf(p, sizeof p, "%s/people/G0/up", dir);
+    CU_ASSERT_EQUAL(symlink("..", p), 0);
+    snprintf(p, sizeof p, "%s/people/G0/c00/fifo.png", dir);
+    CU_ASSERT_EQUAL(mkfifo(p, 0644), 0);
+    sngi_walk_cb counting = {.ud = &w, .file = count_file, .bad = count_bad};
+    memset(&w, 0, sizeof w);
+    CU_ASSERT_EQUAL(sngi_walk_path(ctx, dir, &counting, NULL, 0), SNG_OK);
+    CU_ASSERT_EQUAL(w.files, 6);
+    CU_ASSERT_EQUAL(w.bad, 4); /* fifo, up, x, y */
+    /* With no bad callback the first such entry fails the walk, naming it. */
+    memset(&w, 0, sizeof w);
+    CU_ASSERT_EQUAL(sngi_walk_path(ctx, dir, &only_files, NULL, 0), SNG_ERR_DATA);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "people/G0/c00/fifo.png: "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "not a regular file"));
+    /* The FIFO as the source itself is refused at once. */
+    CU_ASSERT_EQUAL(sngi_walk_path(ctx, p, &counting, NULL, 0), SNG_ERR_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "not a regular file or directory"));
+    /* The dataset loader skips the loops with a warning and keeps every image once. */
+    sng_data_opts o;
+    sng_data_opts_init(&o);
+    o.source = dir;
+    sng_dataset *d = load_opts(&o, SNG_OK, NULL);
+    if (d) {
+        CU_ASSERT_EQUAL(sng_dataset_n_images(d), 6);
+        sng_dataset_free(d);
+    }
+    alarm(0);
+    sng_ctx_free(ctx);
+    ts_free(t);
+    free(t);
+}
+
 /* ---- IDX -------------------------------------------------------------------------------------- */
 static void write_idx(const char *path, int gz, int n, int h, int w, int trunc) {
     gzFile f = gzopen(path, gz ? "wb" : "wbT");
@@ -1453,6 +1529,7 @@ static CU_TestInfo source_tests[] = {
     {"resize_and_wrong_size_on_load", test_resize_on_load},
     {"bad_entries_strict_and_lenient", test_bad_entries},
     {"truncated_corrupt_missing_sources", test_bad_archives},
+    {"walker_subdirs_loops_fifo", test_walker_dirs_loops_fifo},
     {"idx_plain_gz_truncated", test_idx},
     {"pairs_csv_in_archive_and_on_disk", test_pairs_csv},
     {"memory_within_1_2x_pixels", test_memory_bound},
