@@ -23,6 +23,7 @@ static void data_usage(FILE *f) {
             "  --json          print JSON instead of text\n"
             "  --depth N       folders forming a class (default: auto, 2 for alphabet/character)\n"
             "  --strict        fail on the first bad entry instead of skipping it\n"
+            "  --allow-partial read a truncated or corrupt archive up to the break (warns)\n"
             "  --size CxHxW    convert and resize images to this shape (default: first image's)\n"
             "  --labels FILE   IDX labels file (default: derived from the images file name)\n"
             "  --pairs FILE    a pairs list 'path_a,path_b,label' to resolve against the source\n"
@@ -52,6 +53,8 @@ int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err) {
             json = 1;
         } else if (!strcmp(a, "--strict")) {
             o.strict = 1;
+        } else if (!strcmp(a, "--allow-partial")) {
+            o.allow_partial = 1;
         } else if (!strcmp(a, "--depth") || !strcmp(a, "--max") || !strcmp(a, "--size") ||
                    !strcmp(a, "--labels") || !strcmp(a, "--pairs")) {
             if (i + 1 >= argc) {

@@ -7,7 +7,7 @@
  *   data.train.classes, data.val.classes, data.test.classes   class names or fnmatch patterns
  *   data.split              "0.8,0.1,0.1" fractions when no class lists are given
  *   data.by_group           1: split whole alphabets
- *   data.depth, data.labels, data.strict, data.scale, data.mean, data.std, data.max_images
+ *   data.depth, data.labels, data.strict, data.allow_partial, data.scale, data.mean, data.std, data.max_images
  *   data.pos_fraction, data.augment (0/1: Koch affine), data.flip (0/1)
  */
 #include "config.h"
@@ -167,6 +167,8 @@ static sng_status run_data_init(run_data *r, sng_ctx *ctx, sng_graph *g, int nee
     base.class_depth = (int)v;
     if ((st = sngi_cfg_int(ctx, g, "data.strict", 0, 0, 1, &v))) return st;
     base.strict = (int)v;
+    if ((st = sngi_cfg_int(ctx, g, "data.allow_partial", 0, 0, 1, &v))) return st;
+    base.allow_partial = (int)v;
     if ((st = sngi_cfg_int(ctx, g, "data.max_images", 0, 0, 1L << 40, &v))) return st;
     base.max_images = v;
     if ((st = sngi_cfg_double(ctx, g, "data.scale", base.scale, -1e6, 1e6, &d))) return st;

@@ -147,9 +147,10 @@ sng_status sngi_idx_load(sng_ctx *ctx, sng_dataset *d, const sng_data_opts *o) {
     uint32_t got = 0;
     for (; st == SNG_OK && got < n; got++) {
         if (gzread(f, raw, (unsigned)sbytes) != (int)sbytes) {
-            if (o->strict)
+            if (o->strict || !o->allow_partial)
                 st = sngi_fail(ctx, SNG_ERR_DATA, "%s: truncated IDX file: image %u of %u is "
-                               "incomplete", d->source, got + 1, n);
+                               "incomplete (data.allow_partial=1 keeps the images before it)",
+                               d->source, got + 1, n);
             else
                 st = sngi_dataset_skip(ctx, d, "", "truncated IDX file: %u of %u images read",
                                        got, n);

@@ -49,6 +49,8 @@ sng_status sngi_image_convert(const uint8_t *src, int sc, int sh, int sw, uint8_
                               int dh, int dw);
 
 /* ---- source walking ------------------------------------------------------------------------ */
+enum { SNGI_BAD_ENTRY = 0, SNGI_BAD_STOP = 1, SNGI_BAD_DATA = 2 };
+
 typedef struct sngi_walk_cb {
     void *ud;
     /* A regular file: its path relative to the source root ('/'-separated) and its bytes
@@ -56,8 +58,10 @@ typedef struct sngi_walk_cb {
     sng_status (*file)(void *ud, const char *path, const uint8_t *data, size_t n);
     /* A directory (relative path, no trailing '/'); NULL: folders are only walked. */
     sng_status (*dir)(void *ud, const char *path);
-    /* An entry that could not be read: path (or NULL for the archive itself), the reason and
-     * whether the walk must stop (fatal). Non-OK stops the walk. NULL: any bad entry fails the
+    /* An entry that could not be used: path (or NULL for the archive itself), the reason and
+     * `fatal`: SNGI_BAD_ENTRY (the entry is unusable, the walk goes on), SNGI_BAD_DATA (the
+     * archive's data for it is corrupt, the walk goes on) or SNGI_BAD_STOP (the archive is
+     * unreadable from here on: the walk stops). Non-OK stops the walk. NULL: any bad entry fails the
      * walk with SNG_ERR_DATA naming the source, entry and reason. */
     sng_status (*bad)(void *ud, const char *path, const char *why, int fatal);
 } sngi_walk_cb;

@@ -178,7 +178,7 @@ static sng_status walk_dir(dir_walk *dw, int depth) {
     int n = scandir(dw->full, &names, NULL, name_cmp);
     if (n < 0) {
         snprintf(why, sizeof why, "cannot list folder: %s", strerror(errno));
-        return cb_bad(dw->ctx, dw->cb, dw->src, dw->rel, why, depth == 0);
+        return cb_bad(dw->ctx, dw->cb, dw->src, dw->rel, why, depth == 0 ? SNGI_BAD_STOP : SNGI_BAD_ENTRY);
     }
     sng_status st = SNG_OK;
     size_t lrel = strlen(dw->rel), lfull = strlen(dw->full);
@@ -317,7 +317,7 @@ static sng_status walk_archive(sng_ctx *ctx, struct archive *a, const char *name
                 st = archive_fail(ctx, a, name, head, nhead);
             else {
                 const char *m = archive_error_string(a);
-                st = cb_bad(ctx, cb, name, NULL, m ? m : "archive read error", 1);
+                st = cb_bad(ctx, cb, name, NULL, m ? m : "archive read error", SNGI_BAD_STOP);
             }
             break;
         }
@@ -348,7 +348,7 @@ static sng_status walk_archive(sng_ctx *ctx, struct archive *a, const char *name
             continue;
         }
         size_t n = 0;
-        int fatal = 0;
+        int fatal = SNGI_BAD_DATA;
         const char *err = NULL;
         for (;;) {
             if (n == cap) {
@@ -357,6 +357,7 @@ static sng_status walk_archive(sng_ctx *ctx, struct archive *a, const char *name
                 uint8_t *nb = nc > cap ? realloc(buf, nc) : NULL;
                 if (!nb) {
                     err = nc > cap ? "out of memory" : "entry larger than 256 MiB";
+                    fatal = SNGI_BAD_ENTRY;
                     break;
                 }
                 buf = nb;
@@ -368,7 +369,7 @@ static sng_status walk_archive(sng_ctx *ctx, struct archive *a, const char *name
                 if (k == ARCHIVE_WARN) continue;
                 err = archive_error_string(a);
                 if (!err) err = "read error";
-                fatal = k == ARCHIVE_FATAL;
+                if (k == ARCHIVE_FATAL) fatal = SNGI_BAD_STOP;
                 break;
             }
             n += (size_t)k;
@@ -377,7 +378,7 @@ static sng_status walk_archive(sng_ctx *ctx, struct archive *a, const char *name
             char why[600];
             snprintf(why, sizeof why, "cannot read entry: %s", err);
             st = cb_bad(ctx, cb, name, p, why, fatal);
-            if (st != SNG_OK || fatal) break;
+            if (st != SNG_OK || fatal == SNGI_BAD_STOP) break;
             continue;
         }
         if ((st = cb->file(cb->ud, p, buf, n)) != SNG_OK) break;

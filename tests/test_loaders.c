@@ -711,8 +711,13 @@ static void test_bad_archives(void) {
         o.strict = 1;
         load_opts(&o, SNG_ERR_DATA, ".cut");
         o.strict = 0;
-        if (k == 0) { /* zip: the entries before the cut are read, the loss is reported */
+        if (k == 0) { /* zip: fails naming the entry; with allow_partial the entries before the
+                         cut are read and the loss is reported */
+            load_opts(&o, SNG_ERR_DATA, "whole.zip.cut: corrupt or truncated after entry 'x/G");
+            load_opts(&o, SNG_ERR_DATA, "data.allow_partial=1");
+            o.allow_partial = 1;
             sng_dataset *d = load_opts(&o, SNG_OK, NULL);
+            o.allow_partial = 0;
             if (d) {
                 CU_ASSERT(sng_dataset_n_images(d) > 0 && sng_dataset_n_images(d) < 20);
                 CU_ASSERT(has_skip(d, "", "later entries are missing"));
@@ -721,7 +726,9 @@ static void test_bad_archives(void) {
         } else { /* a small tar.gz is cut before its first header can be read */
             sng_ctx *ctx = sng_ctx_new();
             sng_dataset *d = NULL;
+            o.allow_partial = 1;
             sng_status st = sng_dataset_load(ctx, &o, &d);
+            o.allow_partial = 0;
             if (st == SNG_OK) {
                 CU_ASSERT(has_skip(d, "", "later entries are missing"));
                 sng_dataset_free(d);
@@ -905,11 +912,14 @@ static void test_idx(void) {
     o.source = p;
     o.strict = 1;
     load_opts(&o, SNG_ERR_DATA, "truncated IDX file");
-    o.strict = 0;
+    o.strict = 0; /* not strict: a truncated file still fails, unless partial data is allowed */
+    load_opts(&o, SNG_ERR_DATA, "image 9 of 10 is incomplete (data.allow_partial=1");
+    o.allow_partial = 1;
     sng_dataset *d = load_opts(&o, SNG_OK, NULL);
     CU_ASSERT_EQUAL(sng_dataset_n_images(d), 8);
     CU_ASSERT(has_skip(d, "", "truncated IDX"));
     sng_dataset_free(d);
+    o.allow_partial = 0;
     o.idx_labels = "/nonexistent/labels";
     load_opts(&o, SNG_ERR_IO, "IDX labels '/nonexistent/labels'");
 }
@@ -1411,6 +1421,18 @@ static void test_cli_data(void) {
     CU_ASSERT_EQUAL(sngt_cli("sngraph data x --bogus"), 2);
     CU_ASSERT_EQUAL(sngt_cli("sngraph data x --size 2x3"), 2);
     CU_ASSERT_EQUAL(sngt_cli("sngraph data x --depth zero"), 2);
+    /* A truncated archive: non-zero exit naming it, unless --allow-partial. */
+    const char *z = write_archive(t, "cli_cut.zip", "zip", "none");
+    struct stat zs;
+    CU_ASSERT_EQUAL_FATAL(stat(z, &zs), 0);
+    CU_ASSERT_EQUAL(truncate(z, zs.st_size * 6 / 10), 0);
+    snprintf(cmd, sizeof cmd, "sngraph data %s", z);
+    CU_ASSERT_EQUAL(sngt_cli(cmd), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "cli_cut.zip: "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "data.allow_partial=1 keeps the entries before it"));
+    snprintf(cmd, sizeof cmd, "sngraph data %s --allow-partial", z);
+    CU_ASSERT_EQUAL(sngt_cli(cmd), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "later entries are missing"));
     CU_ASSERT_EQUAL(sngt_cli("sngraph data /nonexistent/source.zip"), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "/nonexistent/source.zip: No such file"));
     ts_free(t);
