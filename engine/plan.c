@@ -51,12 +51,18 @@ static int cmp_span(const void *a, const void *b) {
     return x->off < y->off ? -1 : x->off > y->off;
 }
 
-static const sngi_buf *sort_base;
+/* The sort key carries what it compares, so the comparator needs no shared context: sessions
+ * may be planned from several threads at once. */
+typedef struct size_key {
+    size_t nbytes;
+    int first, id;
+} size_key;
+
 static int cmp_size_desc(const void *a, const void *b) {
-    const sngi_buf *x = &sort_base[*(const int *)a], *y = &sort_base[*(const int *)b];
+    const size_key *x = a, *y = b;
     if (x->nbytes != y->nbytes) return x->nbytes > y->nbytes ? -1 : 1;
     if (x->first != y->first) return x->first < y->first ? -1 : 1;
-    return *(const int *)a - *(const int *)b;
+    return (x->id > y->id) - (x->id < y->id);
 }
 
 size_t sngi_plan_offsets(sngi_buf *bufs, int n) {
@@ -69,9 +75,17 @@ size_t sngi_plan_offsets(sngi_buf *bufs, int n) {
         free(sp);
         return (size_t)-1;
     }
-    for (int i = 0; i < n; i++) order[i] = i;
-    sort_base = bufs;
-    qsort(order, (size_t)n, sizeof(int), cmp_size_desc);
+    size_key *key = malloc(sizeof(size_key) * (size_t)(n + 1));
+    if (!key) {
+        free(order);
+        free(placed);
+        free(sp);
+        return (size_t)-1;
+    }
+    for (int i = 0; i < n; i++) key[i] = (size_key){bufs[i].nbytes, bufs[i].first, i};
+    qsort(key, (size_t)n, sizeof(size_key), cmp_size_desc);
+    for (int i = 0; i < n; i++) order[i] = key[i].id;
+    free(key);
     size_t total = 0;
     for (int oi = 0; oi < n; oi++) {
         sngi_buf *b = &bufs[order[oi]];
@@ -417,14 +431,14 @@ sng_status sngi_plan_build(sng_session *s) {
         if (last_mem[u] != v || !s->active[u] || (g->nodes[u].op->flags & SNG_OP_INPUT) ||
             s->fed[u])
             continue;
-        s->steps[s->n_steps] = (sngi_step){u, SNGI_PASS_FWD, -1, NULL, 0};
+        s->steps[s->n_steps] = (sngi_step){.node = u, .pass = SNGI_PASS_FWD, .ws = -1};
         fwd[u] = s->n_steps++;
     }
     s->n_fwd_steps = s->n_steps;
     for (int i = s->n_fwd_steps - 1; i >= 0; i--) {
         int u = s->steps[i].node;
         if (!s->has_bwd[u]) continue;
-        s->steps[s->n_steps] = (sngi_step){u, SNGI_PASS_BWD, -1, NULL, 0};
+        s->steps[s->n_steps] = (sngi_step){.node = u, .pass = SNGI_PASS_BWD, .ws = -1};
         bwd[u] = s->n_steps++;
     }
     if (s->n_steps && assign_waves(s, fwd, bwd)) goto oom;

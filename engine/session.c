@@ -52,7 +52,10 @@ void sng_session_free(sng_session *s) {
     if (s->o.unplanned)
         for (int b = 0; b < s->n_bufs; b++) free(s->bufs[b].ptr);
     free(s->arena);
-    for (int i = 0; i < s->n_steps; i++) free(s->steps[i].zero);
+    for (int i = 0; i < s->n_steps; i++) {
+        free(s->steps[i].zero);
+        free(s->steps[i].in);
+    }
     free(s->steps);
     free(s->bufs);
     free(s->step_time);
@@ -131,11 +134,33 @@ static sng_status alloc_arena(sng_session *s) {
     return SNG_OK;
 }
 
+/* Gives every step pointer arrays sized to its node (no fixed limit on inputs: an add or a
+ * concat of a thousand inputs works). One allocation per step, holding all four arrays. */
+static sng_status alloc_step_io(sng_session *s) {
+    for (int i = 0; i < s->n_steps; i++) {
+        sngi_step *st = &s->steps[i];
+        const sngi_node *nd = &s->g->nodes[st->node];
+        size_t ni = (size_t)nd->n_in + 1, np = (size_t)nd->n_param + 1;
+        void **blk = sngi_calloc(2 * ni + 2 * np, sizeof(void *));
+        if (!blk) return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
+        /* Separate typed arrays carved from one block of pointer-sized slots. */
+        st->in = (const float **)blk;
+        st->din = (float **)(blk + ni);
+        st->p = (float **)(blk + 2 * ni);
+        st->dp = (float **)(blk + 2 * ni + np);
+    }
+    return SNG_OK;
+}
+
 sng_status sng_session_new(sng_ctx *ctx, const sng_graph *g, const sng_session_opts *opts,
                            sng_session **out) {
     *out = NULL;
     if (!opts || opts->batch < 1 || opts->batch > (1 << 20))
         return sngi_fail(ctx, SNG_ERR_USAGE, "batch must be between 1 and %d", 1 << 20);
+    if (opts->threads < 0 || opts->threads > SNG_MAX_THREADS)
+        return sngi_fail(ctx, SNG_ERR_USAGE, "threads must be between 0 (every core) and %d, "
+                         "got %d: more threads than that only oversubscribe the cores",
+                         SNG_MAX_THREADS, opts->threads);
     sngi_blis_init();
     omp_set_max_active_levels(2); /* concurrent steps each run their own small team */
     sng_session *s = calloc(1, sizeof *s);
@@ -209,6 +234,7 @@ sng_status sng_session_new(sng_ctx *ctx, const sng_graph *g, const sng_session_o
     }
     if (!st) st = alloc_slab(s);
     if (!st) st = alloc_arena(s);
+    if (!st) st = alloc_step_io(s);
     if (st) {
         sng_session_free(s);
         return st;
@@ -277,20 +303,17 @@ float *sng_session_param_grad(sng_session *s, const char *name, int64_t *n_out) 
 void sng_session_set_step(sng_session *s, int64_t step) { s->step = step; }
 
 /* ---- execution ---------------------------------------------------------------------------------- */
-#define MAX_IO 16
-
 static void run_step(sng_session *s, const sngi_step *st, int n_threads) {
     const sngi_node *nd = &s->g->nodes[st->node];
-    const float *in[MAX_IO];
-    float *din[MAX_IO], *p[MAX_IO], *dp[MAX_IO];
-    int n_in = nd->n_in < MAX_IO ? nd->n_in : MAX_IO;
+    const float **in = st->in;
+    float **din = st->din, **p = st->p, **dp = st->dp;
     /* A unit's leader reads member 0 of each input unit: the K slices follow contiguously. */
-    for (int k = 0; k < n_in; k++) {
+    for (int k = 0; k < nd->n_in; k++) {
         int u = nd->in[k];
         in[k] = sngi_node_ptr(s, u, 0);
         din[k] = s->needs_grad[u] ? sngi_node_ptr(s, u, 1) : NULL;
     }
-    for (int j = 0; j < nd->n_param && j < MAX_IO; j++) {
+    for (int j = 0; j < nd->n_param; j++) {
         p[j] = s->pval[nd->param[j]];
         dp[j] = s->pgrad[nd->param[j]];
     }
