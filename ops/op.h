@@ -49,6 +49,7 @@ typedef struct sng_op_ctx {
     sng_graph *g;
     int node_id;
     sngi_node *node;
+    const char *missing; /* set by sngi_attr_missing: the required attribute absent (borrowed) */
 } sng_op_ctx;
 
 /* What a kernel sees at run time. Pointers index the planned arena/slab. */
@@ -127,6 +128,10 @@ void sngi_act_forward(sngi_act a, float *y, int64_t n);
 void sngi_act_forward_x(sngi_act a, float *y, int64_t n, const sng_exec *x);
 /* dy *= act'(.) expressed through the output y, in place into g (g may equal dy). */
 void sngi_act_backward(sngi_act a, const float *y, const float *dy, float *g, int64_t n);
+
+/* Fails with "missing required attribute 'key'" and records key in c->missing, so the compiler
+ * can point at a misspelt attribute instead without reading the message. key must outlive c. */
+sng_status sngi_attr_missing(sng_op_ctx *c, const char *key);
 
 /* Fails at the node with "FILE:LINE: error: <elem name=..>: msg". */
 sng_status sngi_op_fail(sng_op_ctx *c, sng_status st, const char *fmt, ...)

@@ -509,8 +509,8 @@ static char *wide_xml(const char *op, int n) {
 /* add and concat with many more inputs than any fixed array (there was one of 16): every input
  * is read, forward and backward. */
 static void test_exec_many_inputs(void) {
-    const int sizes[] = {17, 40};
-    for (int t = 0; t < 2; t++) {
+    const int sizes[] = {17, 40, 1000};
+    for (int t = 0; t < 3; t++) {
         int n = sizes[t];
         for (int op = 0; op < 2; op++) {
             char *xml = wide_xml(op ? "concat" : "add", n);
