@@ -531,28 +531,15 @@ static sng_status load_pairs(load_st *ls) {
     const sng_data_opts *o = ls->o;
     if (!o->pairs_csv) return SNG_OK;
     if (ls->csv) return sngi_pairs_csv_parse(ls->ctx, ls->d, o->pairs_csv, ls->csv, ls->csv_n);
-    FILE *f = fopen(o->pairs_csv, "rb");
-    if (!f)
-        return sngi_fail(ls->ctx, SNG_ERR_IO, "%s: pairs list '%s' is neither a file (%s) nor an "
-                         "entry of the source", ls->d->source, o->pairs_csv, strerror(errno));
-    char *text = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *nt = sngi_realloc(text, cap);
-            if (!nt) {
-                free(text);
-                fclose(f);
-                return sngi_fail(ls->ctx, SNG_ERR_NOMEM, "out of memory");
-            }
-            text = nt;
-        }
-        size_t k = fread(text + n, 1, cap - n - 1, f);
-        n += k;
-        if (!k) break;
+    uint8_t *buf = NULL;
+    size_t cap = 0, n = 0;
+    const char *why = sngi_read_regular(o->pairs_csv, &buf, &cap, &n);
+    if (why) {
+        free(buf);
+        return sngi_fail(ls->ctx, SNG_ERR_IO, "%s: pairs list '%s' is neither a readable file "
+                         "(%s) nor an entry of the source", ls->d->source, o->pairs_csv, why);
     }
-    fclose(f);
+    char *text = (char *)buf;
     text[n] = 0;
     sng_status st = sngi_pairs_csv_parse(ls->ctx, ls->d, o->pairs_csv, text, n);
     free(text);

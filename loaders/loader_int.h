@@ -76,6 +76,11 @@ sng_status sngi_walk_path(sng_ctx *ctx, const char *path, const sngi_walk_cb *cb
 /* The same over an archive held in memory; `name` stands for it in messages. */
 sng_status sngi_walk_memory(sng_ctx *ctx, const char *name, const void *buf, size_t n,
                             const sngi_walk_cb *cb, char *kind, size_t nkind);
+/* Reads a whole regular file (opened without blocking; FIFOs and devices refused) into *buf,
+ * grown with realloc as needed (*cap its size; the caller frees *buf, also on failure), at most
+ * SNGI_ENTRY_MAX_BYTES. Sets *n; the buffer always has one spare byte after the data. Returns
+ * NULL, or the reason (static text or strerror). */
+const char *sngi_read_regular(const char *path, uint8_t **buf, size_t *cap, size_t *n);
 /* 1 when a path component starts with '.' or is __MACOSX (ignored silently). */
 int sngi_path_hidden(const char *path);
 

@@ -76,10 +76,7 @@ static int open_regular(const char *path, off_t *size, const char **why) {
     return fd;
 }
 
-/* Reads a whole regular file into *buf (grown as needed; *cap its size), at most
- * SNGI_ENTRY_MAX_BYTES even if it grows while read. Returns 0, or a reason (static text or
- * strerror). */
-static const char *read_file(const char *path, uint8_t **buf, size_t *cap, size_t *n) {
+const char *sngi_read_regular(const char *path, uint8_t **buf, size_t *cap, size_t *n) {
     off_t size;
     const char *why;
     int fd = open_regular(path, &size, &why);
@@ -209,7 +206,7 @@ static sng_status walk_dir(dir_walk *dw, int depth) {
                 st = walk_dir(dw, depth + 1);
         } else if (S_ISREG(sb.st_mode)) {
             size_t len = 0;
-            const char *e = read_file(dw->full, &dw->buf, &dw->cap, &len);
+            const char *e = sngi_read_regular(dw->full, &dw->buf, &dw->cap, &len);
             if (e) {
                 snprintf(why, sizeof why, "cannot read: %s", e);
                 st = cb_bad(dw->ctx, dw->cb, dw->src, dw->rel, why, 0);

@@ -848,6 +848,9 @@ static void test_walker_dirs_loops_fifo(void) {
         CU_ASSERT_EQUAL(sng_dataset_n_images(d), 6);
         sng_dataset_free(d);
     }
+    /* A FIFO as the pairs list is refused, not read. */
+    o.pairs_csv = p;
+    load_opts(&o, SNG_ERR_IO, "fifo.png' is neither a readable file (not a regular file)");
     alarm(0);
     sng_ctx_free(ctx);
     ts_free(t);
@@ -882,6 +885,44 @@ static void write_idx(const char *path, int gz, int n, int h, int w, int trunc) 
         gzwrite(f, &v, 1);
     }
     gzclose(f);
+}
+
+/* Writes an IDX header with the given count and dims plus `extra` bytes of data. */
+static void write_idx_header(const char *path, uint8_t kind, uint32_t n, uint32_t h, uint32_t w,
+                             int extra) {
+    FILE *f = fopen(path, "wb");
+    uint8_t hdr[16] = {0, 0, 8, kind};
+    uint32_t dims[3] = {n, h, w};
+    for (int i = 0; i < 3; i++)
+        for (int b = 0; b < 4; b++) hdr[4 + 4 * i + b] = (uint8_t)(dims[i] >> (24 - 8 * b));
+    fwrite(hdr, 1, kind == 3 ? 16 : 8, f);
+    for (int i = 0; i < extra; i++) fputc(i & 7, f);
+    fclose(f);
+}
+
+/* Forged counts and sizes: a tiny file claiming a billion images or labels fails as truncated
+ * (memory grows with what the file holds), and an image over the pixel limit is refused
+ * before anything is allocated for it. */
+static void test_idx_forged_header(void) {
+    char img[600], lab[600];
+    snprintf(img, sizeof img, "%s/forged-images-idx3-ubyte", sngt_tmpdir());
+    snprintf(lab, sizeof lab, "%s/forged-labels-idx1-ubyte", sngt_tmpdir());
+    sng_data_opts o;
+    sng_data_opts_init(&o);
+    o.source = img;
+    write_idx_header(img, 3, 1000000000u, 4096, 4096, 100);
+    write_idx_header(lab, 1, 1000000000u, 0, 0, 100);
+    load_opts(&o, SNG_ERR_DATA, "truncated IDX labels file: 100 of 1000000000 labels");
+    /* Labels that are all there, images that are not: truncated at the first image. */
+    write_idx_header(img, 3, 3, 4096, 4096, 100);
+    write_idx_header(lab, 1, 3, 0, 0, 3);
+    load_opts(&o, SNG_ERR_DATA, "image 1 of 3 is incomplete");
+    write_idx_header(img, 3, 200000000u, 16, 16, 16 * 16 * 5);
+    write_idx_header(lab, 1, 200000000u, 0, 0, 5);
+    load_opts(&o, SNG_ERR_DATA, "truncated IDX labels file");
+    /* 16384 x 16384 is within the side limit but over the pixel limit. */
+    write_idx_header(img, 3, 1, 16384, 16384, 0);
+    load_opts(&o, SNG_ERR_DATA, "pixels");
 }
 
 static void test_idx(void) {
@@ -1553,6 +1594,7 @@ static CU_TestInfo source_tests[] = {
     {"truncated_corrupt_missing_sources", test_bad_archives},
     {"walker_subdirs_loops_fifo", test_walker_dirs_loops_fifo},
     {"idx_plain_gz_truncated", test_idx},
+    {"idx_forged_header_bounded", test_idx_forged_header},
     {"pairs_csv_in_archive_and_on_disk", test_pairs_csv},
     {"memory_within_1_2x_pixels", test_memory_bound},
     {"cli_data_text_json_errors", test_cli_data},
