@@ -19,7 +19,7 @@ static int add_buf(sng_session *s, int *cap, sngi_buf_kind kind, int node, size_
                    int first, int last) {
     if (s->n_bufs == *cap) {
         int nc = *cap ? *cap * 2 : 64;
-        sngi_buf *b = realloc(s->bufs, sizeof(sngi_buf) * (size_t)nc);
+        sngi_buf *b = sngi_realloc(s->bufs, sizeof(sngi_buf) * (size_t)nc);
         if (!b) return -1;
         s->bufs = b;
         *cap = nc;
@@ -35,7 +35,7 @@ static int add_buf(sng_session *s, int *cap, sngi_buf_kind kind, int node, size_
 }
 
 static int add_zero(sngi_step *st, int buf) {
-    int *z = realloc(st->zero, sizeof(int) * (size_t)(st->n_zero + 1));
+    int *z = sngi_realloc(st->zero, sizeof(int) * (size_t)(st->n_zero + 1));
     if (!z) return -1;
     z[st->n_zero++] = buf;
     st->zero = z;
@@ -66,16 +66,16 @@ static int cmp_size_desc(const void *a, const void *b) {
 }
 
 size_t sngi_plan_offsets(sngi_buf *bufs, int n) {
-    int *order = malloc(sizeof(int) * (size_t)(n + 1));
-    char *placed = calloc((size_t)n + 1, 1);
-    span *sp = malloc(sizeof(span) * (size_t)(n + 1));
+    int *order = sngi_malloc(sizeof(int) * (size_t)(n + 1));
+    char *placed = sngi_calloc((size_t)n + 1, 1);
+    span *sp = sngi_malloc(sizeof(span) * (size_t)(n + 1));
     if (!order || !placed || !sp) {
         free(order);
         free(placed);
         free(sp);
         return (size_t)-1;
     }
-    size_key *key = malloc(sizeof(size_key) * (size_t)(n + 1));
+    size_key *key = sngi_malloc(sizeof(size_key) * (size_t)(n + 1));
     if (!key) {
         free(order);
         free(placed);
@@ -158,8 +158,8 @@ sng_status sngi_plan_units(sng_session *s) {
     }
     s->n_merged = 0;
     if (s->o.no_branch_batching) return SNG_OK;
-    int *lead = malloc(sizeof(int) * (size_t)(n + 1)), *mem = malloc(sizeof(int) * (size_t)(n + 1));
-    int *rank = malloc(sizeof(int) * (size_t)(n + 1));
+    int *lead = sngi_malloc(sizeof(int) * (size_t)(n + 1)), *mem = sngi_malloc(sizeof(int) * (size_t)(n + 1));
+    int *rank = sngi_malloc(sizeof(int) * (size_t)(n + 1));
     if (!lead || !mem || !rank) {
         free(lead), free(mem), free(rank);
         return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
@@ -206,7 +206,7 @@ sng_status sngi_plan_units(sng_session *s) {
     /* Fixpoint: a group stays only if every input position is a group in member order, or K
      * distinct graph inputs of equal shape not claimed in another order. */
     int changed = 1;
-    int *in_lead = malloc(sizeof(int) * (size_t)(n + 1)), *in_mem = malloc(sizeof(int) * (size_t)(n + 1));
+    int *in_lead = sngi_malloc(sizeof(int) * (size_t)(n + 1)), *in_mem = sngi_malloc(sizeof(int) * (size_t)(n + 1));
     if (!in_lead || !in_mem) {
         free(lead), free(mem), free(rank), free(in_lead), free(in_mem);
         return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
@@ -295,8 +295,8 @@ static int bwd_conflict(const sng_session *s, int a, int b) {
 static int assign_waves(sng_session *s, int *fwd, int *bwd) {
     const sng_graph *g = s->g;
     int n = g->n_nodes, ns = s->n_steps;
-    int *wave = calloc((size_t)ns + 1, sizeof(int));
-    sngi_step *sorted = malloc(sizeof(sngi_step) * (size_t)(ns + 1));
+    int *wave = sngi_calloc((size_t)ns + 1, sizeof(int));
+    sngi_step *sorted = sngi_malloc(sizeof(sngi_step) * (size_t)(ns + 1));
     if (!wave || !sorted) {
         free(wave), free(sorted);
         return -1;
@@ -304,7 +304,7 @@ static int assign_waves(sng_session *s, int *fwd, int *bwd) {
     /* Forward: a fixpoint, since a unit stands where its last member is and a consumer of an
      * earlier member may come before it in the step list. */
     int n_fwd_waves = 0;
-    int *minw = calloc((size_t)ns + 1, sizeof(int));
+    int *minw = sngi_calloc((size_t)ns + 1, sizeof(int));
     if (!minw) {
         free(wave), free(sorted);
         return -1;
@@ -338,8 +338,8 @@ fixpoint:
     /* Backward steps in decreasing forward wave (stable): every step writing a unit's output
      * gradient (a consumer, hence a later forward wave) is then assigned before that unit. */
     int nb = ns - s->n_fwd_steps;
-    int *bord = malloc(sizeof(int) * (size_t)(nb + 1));
-    sngi_step *bsteps = malloc(sizeof(sngi_step) * (size_t)(nb + 1));
+    int *bord = sngi_malloc(sizeof(int) * (size_t)(nb + 1));
+    sngi_step *bsteps = sngi_malloc(sizeof(sngi_step) * (size_t)(nb + 1));
     if (!bord || !bsteps) {
         free(wave), free(sorted), free(bord), free(bsteps);
         return -1;
@@ -383,8 +383,8 @@ fixpoint:
     int max_w = 0;
     for (int i = 0; i < ns; i++)
         if (wave[i] > max_w) max_w = wave[i];
-    s->wave_start = calloc((size_t)max_w + 2, sizeof(int));
-    s->time_of = calloc((size_t)ns + 1, sizeof(int));
+    s->wave_start = sngi_calloc((size_t)max_w + 2, sizeof(int));
+    s->time_of = sngi_calloc((size_t)ns + 1, sizeof(int));
     if (!s->wave_start || !s->time_of) {
         free(wave), free(sorted);
         return -1;
@@ -418,9 +418,9 @@ fixpoint:
 sng_status sngi_plan_build(sng_session *s) {
     const sng_graph *g = s->g;
     int n = g->n_nodes, batch = s->o.batch, cap = 0;
-    int *fwd = malloc(sizeof(int) * (size_t)(n + 1)), *bwd = malloc(sizeof(int) * (size_t)(n + 1));
-    int *last_mem = malloc(sizeof(int) * (size_t)(n + 1));
-    s->steps = calloc((size_t)(2 * n + 1), sizeof(sngi_step));
+    int *fwd = sngi_malloc(sizeof(int) * (size_t)(n + 1)), *bwd = sngi_malloc(sizeof(int) * (size_t)(n + 1));
+    int *last_mem = sngi_malloc(sizeof(int) * (size_t)(n + 1));
+    s->steps = sngi_calloc((size_t)(2 * n + 1), sizeof(sngi_step));
     if (!fwd || !bwd || !last_mem || !s->steps) goto oom;
     for (int v = 0; v < n; v++) fwd[v] = bwd[v] = -1, last_mem[v] = -1;
     for (int v = 0; v < n; v++) last_mem[s->unit_of[v]] = v;

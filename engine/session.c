@@ -93,9 +93,9 @@ static sng_status alloc_slab(sng_session *s) {
     s->n_param_floats = nv;
     s->opt_floats = (size_t)s->o.opt_slots * ng;
     s->slab_floats = nv + ng + s->opt_floats;
-    s->pval = calloc((size_t)g->n_params + 1, sizeof(float *));
-    s->pgrad = calloc((size_t)g->n_params + 1, sizeof(float *));
-    s->slab = aligned_alloc(64, (s->slab_floats * 4 + 63) / 64 * 64 + 64);
+    s->pval = sngi_calloc((size_t)g->n_params + 1, sizeof(float *));
+    s->pgrad = sngi_calloc((size_t)g->n_params + 1, sizeof(float *));
+    s->slab = sngi_aligned_alloc(64, (s->slab_floats * 4 + 63) / 64 * 64 + 64);
     if (!s->pval || !s->pgrad || !s->slab)
         return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory for %zu parameter bytes",
                          s->slab_floats * 4);
@@ -118,13 +118,13 @@ static sng_status alloc_slab(sng_session *s) {
 static sng_status alloc_arena(sng_session *s) {
     if (s->o.unplanned) {
         for (int b = 0; b < s->n_bufs; b++) {
-            s->bufs[b].ptr = aligned_alloc(64, s->bufs[b].nbytes);
+            s->bufs[b].ptr = sngi_aligned_alloc(64, s->bufs[b].nbytes);
             if (!s->bufs[b].ptr) return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
             memset(s->bufs[b].ptr, 0, s->bufs[b].nbytes);
         }
         return SNG_OK;
     }
-    s->arena = aligned_alloc(64, s->arena_bytes ? s->arena_bytes : 64);
+    s->arena = sngi_aligned_alloc(64, s->arena_bytes ? s->arena_bytes : 64);
     if (!s->arena)
         return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory for a %zu-byte arena",
                          s->arena_bytes);
@@ -163,7 +163,7 @@ sng_status sng_session_new(sng_ctx *ctx, const sng_graph *g, const sng_session_o
                          SNG_MAX_THREADS, opts->threads);
     sngi_blis_init();
     omp_set_max_active_levels(2); /* concurrent steps each run their own small team */
-    sng_session *s = calloc(1, sizeof *s);
+    sng_session *s = sngi_calloc(1, sizeof *s);
     if (!s) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     s->ctx = ctx;
     s->g = g;
@@ -171,17 +171,17 @@ sng_status sng_session_new(sng_ctx *ctx, const sng_graph *g, const sng_session_o
     s->one = 1.0f;
     s->n_threads = opts->threads > 0 ? opts->threads : default_threads();
     int n = g->n_nodes + 1;
-    s->unit_of = calloc((size_t)n, sizeof(int));
-    s->member = calloc((size_t)n, sizeof(int));
-    s->n_mem = calloc((size_t)n, sizeof(int));
-    s->val_buf = calloc((size_t)n, sizeof(int));
-    s->grad_buf = calloc((size_t)n, sizeof(int));
-    s->saved_buf = calloc((size_t)n, sizeof(int));
-    s->needs_grad = calloc((size_t)n, 1);
-    s->has_bwd = calloc((size_t)n, 1);
-    s->active = calloc((size_t)n, 1);
-    s->fed = calloc((size_t)n, 1);
-    s->is_out = calloc((size_t)n, 1);
+    s->unit_of = sngi_calloc((size_t)n, sizeof(int));
+    s->member = sngi_calloc((size_t)n, sizeof(int));
+    s->n_mem = sngi_calloc((size_t)n, sizeof(int));
+    s->val_buf = sngi_calloc((size_t)n, sizeof(int));
+    s->grad_buf = sngi_calloc((size_t)n, sizeof(int));
+    s->saved_buf = sngi_calloc((size_t)n, sizeof(int));
+    s->needs_grad = sngi_calloc((size_t)n, 1);
+    s->has_bwd = sngi_calloc((size_t)n, 1);
+    s->active = sngi_calloc((size_t)n, 1);
+    s->fed = sngi_calloc((size_t)n, 1);
+    s->is_out = sngi_calloc((size_t)n, 1);
     sng_status st = SNG_OK;
     if (!s->fed || !s->is_out) st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     for (int i = 0; !st && i < g->n_outputs; i++)
@@ -346,13 +346,13 @@ static void run_step(sng_session *s, const sngi_step *st, int n_threads) {
 sng_status sngi_session_kinks(sng_session *s, int mode) {
     const sng_graph *g = s->g;
     if (mode != SNGI_KINK_OFF && !s->kinks) {
-        if (!(s->kinks = calloc((size_t)g->n_nodes, sizeof *s->kinks)))
+        if (!(s->kinks = sngi_calloc((size_t)g->n_nodes, sizeof *s->kinks)))
             return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
         for (int v = 0; v < g->n_nodes; v++) {
             const sngi_node *nd = &g->nodes[v];
             if (!s->active[v] || s->unit_of[v] != v || !(nd->op->flags & SNG_OP_KINKS)) continue;
             int64_t cnt = (int64_t)s->o.batch * s->n_mem[v] * sngi_shape_numel(&nd->shape);
-            if (!(s->kinks[v] = calloc((size_t)cnt, sizeof(int32_t))))
+            if (!(s->kinks[v] = sngi_calloc((size_t)cnt, sizeof(int32_t))))
                 return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory for kink freezing");
         }
     }
@@ -361,7 +361,7 @@ sng_status sngi_session_kinks(sng_session *s, int mode) {
 }
 
 int sngi_session_profile(sng_session *s) {
-    if (!s->step_time) s->step_time = calloc((size_t)s->n_steps + 1, sizeof(double));
+    if (!s->step_time) s->step_time = sngi_calloc((size_t)s->n_steps + 1, sizeof(double));
     return s->step_time ? 0 : -1;
 }
 

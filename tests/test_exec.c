@@ -633,6 +633,55 @@ static void test_plan_concurrent_sessions_same_plan(void) {
     free(xml);
 }
 
+/* Making the k-th allocation of a session build fail, for every k until the build succeeds:
+ * each failure is SNG_ERR_NOMEM with no session handed out (and, under ASan, nothing leaked). */
+static void test_exec_alloc_fail_walk_session(void) {
+    const char *xml = tied_xml("br", "br");
+    sng_ctx *ctx = sng_ctx_new();
+    sng_graph *g;
+    CU_ASSERT_EQUAL_FATAL(sng_graph_load_string(ctx, xml, strlen(xml), "t", NULL, &g), SNG_OK);
+    for (int mode = 0; mode < 3; mode++) {
+        sng_session_opts o;
+        sng_session_opts_init(&o);
+        o.batch = 3;
+        o.opt_slots = 1;
+        o.unplanned = mode == 2;
+        const char *ho[] = {"head2", NULL}, *hf[] = {"r", NULL};
+        if (mode == 1) { /* inference with feeds and outputs */
+            o.training = 0;
+            o.outputs = ho;
+            o.feeds = hf;
+        }
+        long k;
+        int n_nomem = 0, n_other = 0;
+        for (k = 0; k < 100000; k++) {
+            sng_session *s = (sng_session *)1;
+            sngi_alloc_fail_after(k);
+            sng_status st = sng_session_new(ctx, g, &o, &s);
+            sngi_alloc_fail_after(-1);
+            if (st == SNG_OK) {
+                CU_ASSERT_PTR_NOT_NULL(s);
+                CU_ASSERT_EQUAL(sng_session_forward(s, NULL), SNG_OK);
+                sng_session_free(s);
+                break;
+            }
+            CU_ASSERT_PTR_NULL(s);
+            if (st == SNG_ERR_NOMEM) {
+                n_nomem++;
+            } else {
+                n_other++;
+                fprintf(stderr, "\n  mode %d, fail after %ld allocations: %s: %s", mode, k,
+                        sng_status_str(st), sng_ctx_errmsg(ctx));
+            }
+        }
+        CU_ASSERT(k < 100000);
+        CU_ASSERT(n_nomem > 20);
+        CU_ASSERT_EQUAL(n_other, 0);
+    }
+    sng_graph_free(g);
+    sng_ctx_free(ctx);
+}
+
 static CU_TestInfo exec_tests[] = {
     {"test_exec_deterministic_20_steps", test_exec_deterministic_20_steps},
     {"test_exec_kink_freeze_replays_decisions", test_exec_kink_freeze_replays_decisions},
@@ -647,6 +696,7 @@ static CU_TestInfo exec_tests[] = {
     {"test_exec_budget_refuses_with_fitting_batch", test_exec_budget_refuses_with_fitting_batch},
     {"test_exec_many_inputs", test_exec_many_inputs},
     {"test_exec_threads_limit", test_exec_threads_limit},
+    {"test_exec_alloc_fail_walk_session", test_exec_alloc_fail_walk_session},
     CU_TEST_INFO_NULL,
 };
 
