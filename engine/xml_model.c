@@ -219,6 +219,144 @@ static sng_status check_includes(sng_ctx *ctx, xmlDocPtr doc, xmlNodePtr node, c
     return SNG_OK;
 }
 
+/* ---- XInclude bounds, checked before anything is expanded -------------------------------------
+ * libxml2 expands every inclusion before anyone can count: eight 300-byte files including each
+ * other ten times make 10^7 elements. So the inclusion graph is walked first, each file parsed
+ * once (memoised by real path), and the elements and bytes each file would expand to are
+ * summed, saturating; an include that would take the model past MAX_NODES elements, MAX_XI_BYTES
+ * bytes, MAX_XI_COUNT inclusions or MAX_XI_DEPTH levels fails at its own FILE:LINE. */
+#define MAX_XI_BYTES ((int64_t)MAX_MODEL_BYTES * 4)
+#define MAX_XI_COUNT 4096
+#define MAX_XI_DEPTH 16
+
+typedef struct xi_file {
+    char *path;          /* real path, owned */
+    int64_t elems, bytes; /* what the file expands to */
+    int busy;            /* being walked (a cycle if reached again) */
+} xi_file;
+
+typedef struct xi_scan {
+    sng_ctx *ctx;
+    xi_file *f;
+    int n, cap;
+    long count; /* inclusions made so far, with multiplicity */
+    int opts;
+} xi_scan;
+
+static sng_status check_includes(sng_ctx *ctx, xmlDocPtr doc, xmlNodePtr node, const char *file);
+static sng_status xi_count(xi_scan *x, xmlDocPtr doc, xmlNodePtr n, const char *file, int depth,
+                           int64_t *elems, int64_t *bytes);
+
+static int is_xinclude(xmlNodePtr c) {
+    return c->type == XML_ELEMENT_NODE && c->ns &&
+           (xmlStrEqual(c->ns->href, BAD_CAST XI_NS_2001) ||
+            xmlStrEqual(c->ns->href, BAD_CAST XI_NS_2003)) &&
+           xmlStrEqual(c->name, BAD_CAST "include");
+}
+
+/* What the file at real path expands to (memoised). */
+static sng_status xi_file_size(xi_scan *x, const char *real, xmlNodePtr inc, const char *file,
+                               int depth, int64_t *elems, int64_t *bytes) {
+    for (int i = 0; i < x->n; i++)
+        if (!strcmp(x->f[i].path, real)) {
+            if (x->f[i].busy)
+                return sngi_fail_at(x->ctx, SNG_ERR_XML, file, xmlGetLineNo(inc),
+                                    "<xi:include>: the file includes itself (recursive XInclude)");
+            *elems = x->f[i].elems;
+            *bytes = x->f[i].bytes;
+            return SNG_OK;
+        }
+    if (depth >= MAX_XI_DEPTH)
+        return sngi_fail_at(x->ctx, SNG_ERR_XML, file, xmlGetLineNo(inc),
+                            "<xi:include>: XIncludes nested deeper than %d levels", MAX_XI_DEPTH);
+    if (x->n == x->cap) {
+        int nc = x->cap ? 2 * x->cap : 16;
+        xi_file *nf = sngi_realloc(x->f, sizeof *nf * (size_t)nc);
+        if (!nf) return sngi_fail(x->ctx, SNG_ERR_NOMEM, "out of memory");
+        x->f = nf;
+        x->cap = nc;
+    }
+    int me = x->n;
+    x->f[me] = (xi_file){sngi_strdup(real), 0, 0, 1};
+    if (!x->f[me].path) return sngi_fail(x->ctx, SNG_ERR_NOMEM, "out of memory");
+    x->n++;
+    struct stat sb;
+    if (stat(real, &sb) == 0 && (uint64_t)sb.st_size > MAX_MODEL_BYTES)
+        return sngi_fail_at(x->ctx, SNG_ERR_XML, file, xmlGetLineNo(inc),
+                            "<xi:include>: included file larger than %u bytes", MAX_MODEL_BYTES);
+    xmlParserCtxtPtr pctx = xmlNewParserCtxt();
+    if (!pctx) return sngi_fail(x->ctx, SNG_ERR_NOMEM, "out of memory");
+    install_hooks(pctx);
+    xmlDocPtr d = xmlCtxtReadFile(pctx, real, NULL, x->opts);
+    xmlFreeParserCtxt(pctx);
+    sng_status st = SNG_OK;
+    if (!d || !cur_errs || cur_errs->have) {
+        if (cur_errs && !cur_errs->have)
+            sngi_fail_at(x->ctx, SNG_ERR_XML, file, xmlGetLineNo(inc),
+                         "<xi:include>: the included file is not well-formed XML");
+        st = SNG_ERR_XML;
+    }
+    if (!st) st = check_includes(x->ctx, d, xmlDocGetRootElement(d), real);
+    int64_t e = 0, b = (int64_t)sb.st_size;
+    if (!st) st = xi_count(x, d, xmlDocGetRootElement(d), real, depth + 1, &e, &b);
+    xmlFreeDoc(d);
+    x->f[me].elems = e;
+    x->f[me].bytes = b;
+    x->f[me].busy = 0;
+    *elems = e;
+    *bytes = b;
+    return st;
+}
+
+/* Adds to *elems and *bytes what the subtree n (siblings included) expands to. */
+static sng_status xi_count(xi_scan *x, xmlDocPtr doc, xmlNodePtr n, const char *file, int depth,
+                           int64_t *elems, int64_t *bytes) {
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE) continue;
+        if (!is_xinclude(n)) {
+            ++*elems;
+            sng_status st = n->children ? xi_count(x, doc, n->children, file, depth, elems, bytes)
+                                        : SNG_OK;
+            if (st) return st;
+            continue;
+        }
+        xmlChar *href = xmlGetProp(n, BAD_CAST "href");
+        xmlChar *base = xmlNodeGetBase(doc, n);
+        xmlChar *uri = href ? xmlBuildURI(href, base) : NULL;
+        char real[PATH_MAX];
+        int ok = uri && allowed_path((const char *)uri, real);
+        xmlFree(href);
+        xmlFree(base);
+        xmlFree(uri);
+        if (!ok) continue; /* check_includes (or libxml2's loader) reports it */
+        int64_t e = 0, b = 0;
+        sng_status st = xi_file_size(x, real, n, file, depth, &e, &b);
+        if (st) return st;
+        *elems += e;
+        *bytes += b;
+        if (++x->count > MAX_XI_COUNT || *elems > MAX_NODES || *bytes > MAX_XI_BYTES)
+            return sngi_fail_at(x->ctx, SNG_ERR_MODEL, file, xmlGetLineNo(n),
+                                "<xi:include>: the model would exceed %s once included (limits: "
+                                "%d elements, %lld bytes, %d inclusions)",
+                                x->count > MAX_XI_COUNT ? "the number of inclusions"
+                                : *elems > MAX_NODES   ? "the element limit"
+                                                       : "the size limit",
+                                MAX_NODES, (long long)MAX_XI_BYTES, MAX_XI_COUNT);
+    }
+    return SNG_OK;
+}
+
+/* Walks the inclusions of doc before libxml2 expands them (see above). */
+static sng_status bound_includes(sng_ctx *ctx, xmlDocPtr doc, xmlNodePtr root, const char *file,
+                                 size_t len, int opts) {
+    xi_scan x = {ctx, NULL, 0, 0, 0, opts};
+    int64_t e = 0, b = (int64_t)len;
+    sng_status st = xi_count(&x, doc, root, file, 0, &e, &b);
+    for (int i = 0; i < x.n; i++) free(x.f[i].path);
+    free(x.f);
+    return st;
+}
+
 /* The k-th element (1-based, document order) under and including n, or NULL if fewer. */
 static xmlNodePtr nth_element(xmlNodePtr n, long k) {
     long seen = 0;
@@ -285,6 +423,7 @@ static sng_status parse_doc(sng_ctx *ctx, const char *text, size_t len, const ch
         goto out;
     }
     if ((st = check_includes(ctx, doc, root, file))) goto out;
+    if ((st = bound_includes(ctx, doc, root, file, len, opts))) goto out;
     if (xmlXIncludeProcessFlags(doc, opts) < 0) {
         if (!errs.have) sngi_fail_at(ctx, SNG_ERR_XML, file, 1, "XInclude processing failed");
         st = SNG_ERR_XML;
