@@ -130,7 +130,11 @@ static sng_status alloc_arena(sng_session *s) {
                          s->arena_bytes);
     /* Touch the arena once so the first step does not pay the page faults. */
     memset(s->arena, 0, s->arena_bytes);
-    for (int b = 0; b < s->n_bufs; b++) s->bufs[b].ptr = (char *)s->arena + s->bufs[b].offset;
+    for (int b = 0; b < s->n_bufs; b++) {
+        /* The planner placed every buffer inside the arena it sized. */
+        SNG_ASSERT(s->bufs[b].offset + s->bufs[b].nbytes <= s->arena_bytes);
+        s->bufs[b].ptr = (char *)s->arena + s->bufs[b].offset;
+    }
     return SNG_OK;
 }
 
@@ -305,6 +309,7 @@ void sng_session_set_step(sng_session *s, int64_t step) { s->step = step; }
 /* ---- execution ---------------------------------------------------------------------------------- */
 static void run_step(sng_session *s, const sngi_step *st, int n_threads) {
     const sngi_node *nd = &s->g->nodes[st->node];
+    SNG_ASSERT(st->in); /* alloc_step_io gave every step its arrays */
     const float **in = st->in;
     float **din = st->din, **p = st->p, **dp = st->dp;
     /* A unit's leader reads member 0 of each input unit: the K slices follow contiguously. */
