@@ -120,25 +120,15 @@ static sng_status decode_into(sng_ctx *ctx, const sngi_model *m, const char *lab
 }
 
 /* Reads a whole regular file (at most 256 MiB). *buf is owned by the caller (free). */
+/* A regular file only, opened without blocking (a FIFO is refused, never waited on). */
 static sng_status read_file(sng_ctx *ctx, const char *path, uint8_t **buf, size_t *n) {
+    size_t cap = 0;
     *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size > (256 << 20)) {
-        fclose(f);
-        return sngi_fail(ctx, SNG_ERR_IO, "%s: not a regular file of at most 256 MiB", path);
-    }
-    *n = (size_t)st.st_size;
-    *buf = malloc(*n ? *n : 1);
-    if (!*buf || fread(*buf, 1, *n, f) != *n) {
-        fclose(f);
-        free(*buf);
-        *buf = NULL;
-        return sngi_fail(ctx, SNG_ERR_IO, "%s: read error", path);
-    }
-    fclose(f);
-    return SNG_OK;
+    const char *why = sngi_read_regular(path, buf, &cap, n);
+    if (!why) return SNG_OK;
+    free(*buf);
+    *buf = NULL;
+    return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", path, why);
 }
 
 static sng_status load_image(sng_ctx *ctx, const sngi_model *m, const char *path, int no_resize,

@@ -403,6 +403,14 @@ static void test_oneshot_sources_and_bulk_enrol(void) {
     CU_ASSERT_NOT_EQUAL(sngt_cli_fmt("embed --ckpt %s --threads 100000 -o %s %s", ckpt, npy, a),
                         0);
     CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "threads must be between 0"));
+    /* A FIFO given as an image is refused, not waited on. */
+    char fifo[1300];
+    snprintf(fifo, sizeof fifo, "%s/photo.pgm", sngt_tmpdir());
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0644), 0);
+    alarm(60);
+    CU_ASSERT_EQUAL(sngt_cli_fmt("compare --ckpt %s %s %s", ckpt, fifo, a), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "photo.pgm: not a regular file"));
+    alarm(0);
 }
 
 static void test_oneshot_bad_input(void) {
