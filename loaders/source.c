@@ -174,8 +174,12 @@ static sng_status walk_dir(dir_walk *dw, int depth) {
     char why[300];
     int n = scandir(dw->full, &names, NULL, name_cmp);
     if (n < 0) {
-        snprintf(why, sizeof why, "cannot list folder: %s", strerror(errno));
-        return cb_bad(dw->ctx, dw->cb, dw->src, dw->rel, why, depth == 0 ? SNGI_BAD_STOP : SNGI_BAD_ENTRY);
+        int e = errno;
+        if (depth == 0) /* the source itself: an error, not a bad entry */
+            return sngi_fail(dw->ctx, SNG_ERR_IO, "%s: cannot list folder: %s", dw->src,
+                             strerror(e));
+        snprintf(why, sizeof why, "cannot list folder: %s", strerror(e));
+        return cb_bad(dw->ctx, dw->cb, dw->src, dw->rel, why, SNGI_BAD_ENTRY);
     }
     sng_status st = SNG_OK;
     size_t lrel = strlen(dw->rel), lfull = strlen(dw->full);
