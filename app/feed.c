@@ -139,6 +139,8 @@ static sng_status base_opts(sng_ctx *ctx, sng_graph *g, const sngi_io *io, sng_d
     base->class_depth = (int)v;
     if ((st = sngi_setting_int(ctx, g, "data.strict", &v))) return st;
     base->strict = (int)v;
+    if ((st = sngi_setting_int(ctx, g, "data.allow_partial", &v))) return st;
+    base->allow_partial = (int)v;
     if ((st = sngi_setting_int(ctx, g, "data.max_images", &v))) return st;
     base->max_images = v;
     return sngi_setting_text(ctx, g, "data.labels", &base->idx_labels);

@@ -64,6 +64,8 @@ static const sngi_setting_def table[] = {
      "directory level that names the class (0: the image's folder)"},
     {"data.labels", SNGI_SET_TEXT, NULL, 0, 0, NULL, "IDX label file for an IDX image file"},
     {"data.strict", SNGI_SET_INT, "0", 0, 1, NULL, "1: an undecodable image is an error"},
+    {"data.allow_partial", SNGI_SET_INT, "0", 0, 1, NULL,
+     "1: a truncated or corrupt archive keeps what was read before the break, with a warning"},
     {"data.max_images", SNGI_SET_INT, "0", 0, BIG, NULL, "read at most this many (0: all)"},
     {"data.scale", SNGI_SET_REAL, "0.00392156862745098", -1e6, 1e6, NULL,
      "pixel factor: x' = (x * scale - mean) / std (default 1/255)"},

@@ -33,6 +33,8 @@ int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err) {
          "folders forming a class (default: auto, 2 for alphabet/character)", NULL},
         {"--strict", NULL, SNGI_ARG_FLAG, &o.strict, 0, 0, NULL, NULL,
          "fail on the first bad entry instead of skipping it", NULL},
+        {"--allow-partial", NULL, SNGI_ARG_FLAG, &o.allow_partial, 0, 0, NULL, NULL,
+         "read a truncated or corrupt archive up to the break (warns)", NULL},
         {"--size", NULL, SNGI_ARG_TEXT, &size, 0, 0, NULL, "CxHxW",
          "convert and resize images to this shape, C 1 or 3 (default: the first image's)", NULL},
         {"--labels", NULL, SNGI_ARG_TEXT, &o.idx_labels, 0, 0, NULL, "FILE",

@@ -7,7 +7,7 @@
  *   data.train.classes, data.val.classes, data.test.classes   class names or fnmatch patterns
  *   data.split              "0.8,0.1,0.1" fractions when no class lists are given
  *   data.by_group           1: split whole alphabets
- *   data.depth, data.labels, data.strict, data.scale, data.mean, data.std, data.max_images
+ *   data.depth, data.labels, data.strict, data.allow_partial, data.scale, data.mean, data.std, data.max_images
  *   data.pos_fraction, data.augment (0/1: Koch affine), data.flip (0/1)
  */
 #include "config.h"

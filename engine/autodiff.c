@@ -20,7 +20,7 @@ static int has_trainable(const sng_session *s, const sngi_node *n) {
 sng_status sngi_autodiff(sng_session *s) {
     const sng_graph *g = s->g;
     int n = g->n_nodes;
-    char *src = calloc((size_t)n + 1, 1), *sink = calloc((size_t)n + 1, 1);
+    char *src = sngi_calloc((size_t)n + 1, 1), *sink = sngi_calloc((size_t)n + 1, 1);
     if (!src || !sink) {
         free(src);
         free(sink);

@@ -91,6 +91,9 @@ void *sngi_calloc(size_t n, size_t sz) {
     return alloc_should_fail() ? NULL : calloc(n ? n : 1, sz ? sz : 1);
 }
 void *sngi_realloc(void *p, size_t n) { return alloc_should_fail() ? NULL : realloc(p, n ? n : 1); }
+void *sngi_aligned_alloc(size_t align, size_t n) {
+    return alloc_should_fail() ? NULL : aligned_alloc(align, n);
+}
 char *sngi_strdup(const char *s) {
     if (!s) return NULL;
     size_t n = strlen(s) + 1;

@@ -59,6 +59,8 @@ void sng_graph_free(sng_graph *g) {
     }
     free(g->alias_from);
     free(g->alias_to);
+    free(g->alias_file);
+    free(g->alias_line);
     free(g->name);
     free(g->file);
     free(g->xml_text);
@@ -127,14 +129,23 @@ sng_status sngi_graph_add_node(sng_ctx *ctx, sng_graph *g, const char *name, con
     return SNG_OK;
 }
 
-sng_status sngi_graph_add_alias(sng_ctx *ctx, sng_graph *g, const char *from, const char *to) {
+sng_status sngi_graph_add_alias(sng_ctx *ctx, sng_graph *g, const char *from, const char *to,
+                                const char *file, int line) {
     if (grow((void **)&g->alias_from, &g->cap_alias, g->n_alias + 1, sizeof(char *)))
         return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-    int cap = g->cap_alias / 2; /* alias_to grows in step with alias_from */
-    (void)cap;
+    /* The other arrays grow in step with alias_from. */
     char **t = sngi_realloc(g->alias_to, sizeof(char *) * (size_t)g->cap_alias);
     if (!t) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     g->alias_to = t;
+    const char **f = sngi_realloc(g->alias_file, sizeof(char *) * (size_t)g->cap_alias);
+    if (!f) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    g->alias_file = f;
+    int *l = sngi_realloc(g->alias_line, sizeof(int) * (size_t)g->cap_alias);
+    if (!l) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    g->alias_line = l;
+    if (!(f[g->n_alias] = sngi_graph_intern(g, file ? file : "(model)")))
+        return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    l[g->n_alias] = line;
     g->alias_from[g->n_alias] = sngi_strdup(from);
     g->alias_to[g->n_alias] = sngi_strdup(to);
     if (!g->alias_from[g->n_alias] || !g->alias_to[g->n_alias]) {
@@ -176,6 +187,10 @@ sng_status sngi_node_add_in(sng_ctx *ctx, sng_graph *g, int id, const char *ref)
 }
 
 /* ---- parameters ------------------------------------------------------------------------------- */
+static sng_status param_add(sng_ctx *ctx, sng_graph *g, int node_id, const char *full,
+                            const sngi_shape *shape, sngi_init init, int fan_in, int fan_out,
+                            int *out_id);
+
 sng_status sngi_graph_param(sng_ctx *ctx, sng_graph *g, int node_id, const char *pname,
                             const sngi_shape *shape, sngi_init init, int fan_in, int fan_out,
                             int *out_id) {
@@ -187,9 +202,21 @@ sng_status sngi_graph_param(sng_ctx *ctx, sng_graph *g, int node_id, const char 
         size_t k = strlen(n->instance);
         if (strncmp(n->name, n->instance, k) == 0 && n->name[k] == '/') local = n->name + k + 1;
     }
-    char full[3 * SNG_MAX_NAME];
-    snprintf(full, sizeof full, "%s%s%s/%s", n->scope && *n->scope ? n->scope : "",
-             n->scope && *n->scope ? "/" : "", local, pname);
+    /* Sized to fit: a cut name would tie distinct parameters together. */
+    const char *scope = n->scope && *n->scope ? n->scope : "";
+    size_t len = strlen(scope) + strlen(local) + strlen(pname) + 3;
+    char *full = sngi_malloc(len);
+    if (!full) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    snprintf(full, len, "%s%s%s/%s", scope, *scope ? "/" : "", local, pname);
+    sng_status st = param_add(ctx, g, node_id, full, shape, init, fan_in, fan_out, out_id);
+    free(full);
+    return st;
+}
+
+static sng_status param_add(sng_ctx *ctx, sng_graph *g, int node_id, const char *full,
+                            const sngi_shape *shape, sngi_init init, int fan_in, int fan_out,
+                            int *out_id) {
+    sngi_node *n = &g->nodes[node_id];
     int id = -1;
     for (int i = 0; i < g->n_params; i++)
         if (strcmp(g->params[i].name, full) == 0) id = i;
@@ -291,13 +318,16 @@ static int index_build(name_index *x, const sng_graph *g) {
     return 0;
 }
 
-static int index_resolve(const name_index *x, const sng_graph *g, const char *ref) {
+/* *via: the last alias followed (-1: none), so a dangling alias is reported where it was made. */
+static int index_resolve(const name_index *x, const sng_graph *g, const char *ref, int *via) {
     const char *cur = ref;
+    *via = -1;
     for (int depth = 0; depth < ALIAS_MAX_DEPTH; depth++) {
         int v = x->slot[index_slot(x, g, cur)];
         if (v >= 0) return v;
         if (v == -1) return -1;
-        cur = g->alias_to[-2 - v];
+        *via = -2 - v;
+        cur = g->alias_to[*via];
     }
     return -1;
 }
@@ -314,8 +344,14 @@ static sng_status resolve_all(sng_ctx *ctx, sng_graph *g) {
             break;
         }
         for (int k = 0; k < n->n_in && !st; k++) {
-            int id = index_resolve(&x, g, n->in_ref[k]);
-            if (id < 0)
+            int via, id = index_resolve(&x, g, n->in_ref[k], &via);
+            if (id < 0 && via >= 0)
+                st = sngi_fail_at(ctx, SNG_ERR_MODEL, g->alias_file[via], g->alias_line[via],
+                                  "<instance>: in= reference '%s' (bound to '%s', used by <%s "
+                                  "name=\"%s\"> at %s:%d) refers to no node, input or instance",
+                                  g->alias_to[via], g->alias_from[via], n->elem, n->name, n->file,
+                                  n->line);
+            else if (id < 0)
                 st = sngi_fail_node(ctx, SNG_ERR_MODEL, n,
                                     "input '%s' refers to no node, input or instance",
                                     n->in_ref[k]);
@@ -466,16 +502,13 @@ static sng_status add_id(sng_ctx *ctx, int **arr, int *n, int id) {
     return SNG_OK;
 }
 
-/* An op's parse stopped at "missing required attribute 'units'": when an attribute nobody read
- * is a near miss of that name ('unitz'), the typo is the real error and is reported instead. */
-static sng_status misspelt_required(sng_ctx *ctx, const sngi_node *n, sng_status st) {
-    static const char tag[] = "missing required attribute '";
-    const char *p = strstr(sng_ctx_errmsg(ctx), tag);
-    if (!p) return st;
-    char want[SNG_MAX_NAME];
-    snprintf(want, sizeof want, "%s", p + sizeof tag - 1);
-    char *q = strchr(want, '\'');
-    if (q) *q = 0;
+/* An op's parse stopped at a missing required attribute ('units', recorded in c->missing):
+ * when an attribute nobody read is a near miss of that name ('unitz'), the typo is the real
+ * error and is reported instead. */
+static sng_status misspelt_required(sng_ctx *ctx, const sng_op_ctx *c, sng_status st) {
+    const sngi_node *n = c->node;
+    const char *want = c->missing;
+    if (!want) return st;
     for (int i = 0; i < n->n_kv; i++)
         if (!n->kv[i].used && sngi_edit_distance(n->kv[i].key, want) <= 2)
             return sngi_fail_at(ctx, SNG_ERR_MODEL, n->file, n->kv[i].line,
@@ -488,7 +521,7 @@ static sng_status misspelt_required(sng_ctx *ctx, const sngi_node *n, sng_status
 /* Reads the attributes every node may have, then the op's own, then rejects unread ones. */
 static sng_status parse_node(sng_ctx *ctx, sng_graph *g, int id) {
     sngi_node *n = &g->nodes[id];
-    sng_op_ctx c = {ctx, g, id, n};
+    sng_op_ctx c = {ctx, g, id, n, NULL};
     sng_status st;
     const char *doc;
     sngi_attr_raw(&c, "doc", &doc); /* free text for people, allowed on every node */
@@ -509,7 +542,7 @@ static sng_status parse_node(sng_ctx *ctx, sng_graph *g, int id) {
         n->attr = sngi_calloc(1, n->op->attr_size);
         if (!n->attr) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     }
-    if (n->op->parse && (st = n->op->parse(&c, n->attr))) return misspelt_required(ctx, n, st);
+    if (n->op->parse && (st = n->op->parse(&c, n->attr))) return misspelt_required(ctx, &c, st);
     for (int i = 0; i < n->n_kv; i++)
         if (!n->kv[i].used) {
             char known[1024] = "";
@@ -532,7 +565,7 @@ static sng_status infer_node(sng_ctx *ctx, sng_graph *g, int id) {
                                   src->name);
         n->in_shape[k] = src->shape;
     }
-    sng_op_ctx c = {ctx, g, id, n};
+    sng_op_ctx c = {ctx, g, id, n, NULL};
     sng_status st = n->op->infer(&c, n->attr);
     if (st) return st;
     if (n->is_loss) n->shape.nd = 0;
@@ -569,8 +602,9 @@ sng_status sngi_graph_compile(sng_ctx *ctx, sng_graph *g) {
     }
     for (int i = 0; i < g->n_outputs; i++) g->nodes[g->outputs[i]].is_output = 1;
     if (g->n_outputs == 0 && g->n_losses == 0)
-        return sngi_fail_at(ctx, SNG_ERR_MODEL, g->file, 1,
-                            "<model>: the model has no <output> and no loss");
+        return sngi_fail_at(ctx, SNG_ERR_MODEL, g->file, g->line > 0 ? g->line : 1,
+                            "<model name=\"%s\">: the model has no <output> and no loss",
+                            g->name ? g->name : "model");
     return SNG_OK;
 }
 

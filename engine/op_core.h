@@ -34,6 +34,8 @@ sng_status sngi_vfail(sng_ctx *ctx, sng_status st, const char *fmt, va_list ap);
 void *sngi_malloc(size_t n);
 void *sngi_calloc(size_t n, size_t sz);
 void *sngi_realloc(void *p, size_t n);
+/* aligned_alloc (n a multiple of align) that the same hook can fail; free() it. */
+void *sngi_aligned_alloc(size_t align, size_t n);
 char *sngi_strdup(const char *s);
 /* After `n` more successful allocations, every allocation fails (n < 0: never). For tests. */
 void sngi_alloc_fail_after(long n);

@@ -19,7 +19,7 @@ static int add_buf(sng_session *s, int *cap, sngi_buf_kind kind, int node, size_
                    int first, int last) {
     if (s->n_bufs == *cap) {
         int nc = *cap ? *cap * 2 : 64;
-        sngi_buf *b = realloc(s->bufs, sizeof(sngi_buf) * (size_t)nc);
+        sngi_buf *b = sngi_realloc(s->bufs, sizeof(sngi_buf) * (size_t)nc);
         if (!b) return -1;
         s->bufs = b;
         *cap = nc;
@@ -35,7 +35,7 @@ static int add_buf(sng_session *s, int *cap, sngi_buf_kind kind, int node, size_
 }
 
 static int add_zero(sngi_step *st, int buf) {
-    int *z = realloc(st->zero, sizeof(int) * (size_t)(st->n_zero + 1));
+    int *z = sngi_realloc(st->zero, sizeof(int) * (size_t)(st->n_zero + 1));
     if (!z) return -1;
     z[st->n_zero++] = buf;
     st->zero = z;
@@ -51,27 +51,41 @@ static int cmp_span(const void *a, const void *b) {
     return x->off < y->off ? -1 : x->off > y->off;
 }
 
-static const sngi_buf *sort_base;
+/* The sort key carries what it compares, so the comparator needs no shared context: sessions
+ * may be planned from several threads at once. */
+typedef struct size_key {
+    size_t nbytes;
+    int first, id;
+} size_key;
+
 static int cmp_size_desc(const void *a, const void *b) {
-    const sngi_buf *x = &sort_base[*(const int *)a], *y = &sort_base[*(const int *)b];
+    const size_key *x = a, *y = b;
     if (x->nbytes != y->nbytes) return x->nbytes > y->nbytes ? -1 : 1;
     if (x->first != y->first) return x->first < y->first ? -1 : 1;
-    return *(const int *)a - *(const int *)b;
+    return (x->id > y->id) - (x->id < y->id);
 }
 
 size_t sngi_plan_offsets(sngi_buf *bufs, int n) {
-    int *order = malloc(sizeof(int) * (size_t)(n + 1));
-    char *placed = calloc((size_t)n + 1, 1);
-    span *sp = malloc(sizeof(span) * (size_t)(n + 1));
+    int *order = sngi_malloc(sizeof(int) * (size_t)(n + 1));
+    char *placed = sngi_calloc((size_t)n + 1, 1);
+    span *sp = sngi_malloc(sizeof(span) * (size_t)(n + 1));
     if (!order || !placed || !sp) {
         free(order);
         free(placed);
         free(sp);
         return (size_t)-1;
     }
-    for (int i = 0; i < n; i++) order[i] = i;
-    sort_base = bufs;
-    qsort(order, (size_t)n, sizeof(int), cmp_size_desc);
+    size_key *key = sngi_malloc(sizeof(size_key) * (size_t)(n + 1));
+    if (!key) {
+        free(order);
+        free(placed);
+        free(sp);
+        return (size_t)-1;
+    }
+    for (int i = 0; i < n; i++) key[i] = (size_key){bufs[i].nbytes, bufs[i].first, i};
+    qsort(key, (size_t)n, sizeof(size_key), cmp_size_desc);
+    for (int i = 0; i < n; i++) order[i] = key[i].id;
+    free(key);
     size_t total = 0;
     for (int oi = 0; oi < n; oi++) {
         sngi_buf *b = &bufs[order[oi]];
@@ -144,8 +158,8 @@ sng_status sngi_plan_units(sng_session *s) {
     }
     s->n_merged = 0;
     if (s->o.no_branch_batching) return SNG_OK;
-    int *lead = malloc(sizeof(int) * (size_t)(n + 1)), *mem = malloc(sizeof(int) * (size_t)(n + 1));
-    int *rank = malloc(sizeof(int) * (size_t)(n + 1));
+    int *lead = sngi_malloc(sizeof(int) * (size_t)(n + 1)), *mem = sngi_malloc(sizeof(int) * (size_t)(n + 1));
+    int *rank = sngi_malloc(sizeof(int) * (size_t)(n + 1));
     if (!lead || !mem || !rank) {
         free(lead), free(mem), free(rank);
         return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
@@ -192,7 +206,7 @@ sng_status sngi_plan_units(sng_session *s) {
     /* Fixpoint: a group stays only if every input position is a group in member order, or K
      * distinct graph inputs of equal shape not claimed in another order. */
     int changed = 1;
-    int *in_lead = malloc(sizeof(int) * (size_t)(n + 1)), *in_mem = malloc(sizeof(int) * (size_t)(n + 1));
+    int *in_lead = sngi_malloc(sizeof(int) * (size_t)(n + 1)), *in_mem = sngi_malloc(sizeof(int) * (size_t)(n + 1));
     if (!in_lead || !in_mem) {
         free(lead), free(mem), free(rank), free(in_lead), free(in_mem);
         return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
@@ -281,8 +295,8 @@ static int bwd_conflict(const sng_session *s, int a, int b) {
 static int assign_waves(sng_session *s, int *fwd, int *bwd) {
     const sng_graph *g = s->g;
     int n = g->n_nodes, ns = s->n_steps;
-    int *wave = calloc((size_t)ns + 1, sizeof(int));
-    sngi_step *sorted = malloc(sizeof(sngi_step) * (size_t)(ns + 1));
+    int *wave = sngi_calloc((size_t)ns + 1, sizeof(int));
+    sngi_step *sorted = sngi_malloc(sizeof(sngi_step) * (size_t)(ns + 1));
     if (!wave || !sorted) {
         free(wave), free(sorted);
         return -1;
@@ -290,7 +304,7 @@ static int assign_waves(sng_session *s, int *fwd, int *bwd) {
     /* Forward: a fixpoint, since a unit stands where its last member is and a consumer of an
      * earlier member may come before it in the step list. */
     int n_fwd_waves = 0;
-    int *minw = calloc((size_t)ns + 1, sizeof(int));
+    int *minw = sngi_calloc((size_t)ns + 1, sizeof(int));
     if (!minw) {
         free(wave), free(sorted);
         return -1;
@@ -324,8 +338,8 @@ fixpoint:
     /* Backward steps in decreasing forward wave (stable): every step writing a unit's output
      * gradient (a consumer, hence a later forward wave) is then assigned before that unit. */
     int nb = ns - s->n_fwd_steps;
-    int *bord = malloc(sizeof(int) * (size_t)(nb + 1));
-    sngi_step *bsteps = malloc(sizeof(sngi_step) * (size_t)(nb + 1));
+    int *bord = sngi_malloc(sizeof(int) * (size_t)(nb + 1));
+    sngi_step *bsteps = sngi_malloc(sizeof(sngi_step) * (size_t)(nb + 1));
     if (!bord || !bsteps) {
         free(wave), free(sorted), free(bord), free(bsteps);
         return -1;
@@ -369,8 +383,8 @@ fixpoint:
     int max_w = 0;
     for (int i = 0; i < ns; i++)
         if (wave[i] > max_w) max_w = wave[i];
-    s->wave_start = calloc((size_t)max_w + 2, sizeof(int));
-    s->time_of = calloc((size_t)ns + 1, sizeof(int));
+    s->wave_start = sngi_calloc((size_t)max_w + 2, sizeof(int));
+    s->time_of = sngi_calloc((size_t)ns + 1, sizeof(int));
     if (!s->wave_start || !s->time_of) {
         free(wave), free(sorted);
         return -1;
@@ -404,9 +418,9 @@ fixpoint:
 sng_status sngi_plan_build(sng_session *s) {
     const sng_graph *g = s->g;
     int n = g->n_nodes, batch = s->o.batch, cap = 0;
-    int *fwd = malloc(sizeof(int) * (size_t)(n + 1)), *bwd = malloc(sizeof(int) * (size_t)(n + 1));
-    int *last_mem = malloc(sizeof(int) * (size_t)(n + 1));
-    s->steps = calloc((size_t)(2 * n + 1), sizeof(sngi_step));
+    int *fwd = sngi_malloc(sizeof(int) * (size_t)(n + 1)), *bwd = sngi_malloc(sizeof(int) * (size_t)(n + 1));
+    int *last_mem = sngi_malloc(sizeof(int) * (size_t)(n + 1));
+    s->steps = sngi_calloc((size_t)(2 * n + 1), sizeof(sngi_step));
     if (!fwd || !bwd || !last_mem || !s->steps) goto oom;
     for (int v = 0; v < n; v++) fwd[v] = bwd[v] = -1, last_mem[v] = -1;
     for (int v = 0; v < n; v++) last_mem[s->unit_of[v]] = v;
@@ -417,14 +431,14 @@ sng_status sngi_plan_build(sng_session *s) {
         if (last_mem[u] != v || !s->active[u] || (g->nodes[u].op->flags & SNG_OP_INPUT) ||
             s->fed[u])
             continue;
-        s->steps[s->n_steps] = (sngi_step){u, SNGI_PASS_FWD, -1, NULL, 0};
+        s->steps[s->n_steps] = (sngi_step){.node = u, .pass = SNGI_PASS_FWD, .ws = -1};
         fwd[u] = s->n_steps++;
     }
     s->n_fwd_steps = s->n_steps;
     for (int i = s->n_fwd_steps - 1; i >= 0; i--) {
         int u = s->steps[i].node;
         if (!s->has_bwd[u]) continue;
-        s->steps[s->n_steps] = (sngi_step){u, SNGI_PASS_BWD, -1, NULL, 0};
+        s->steps[s->n_steps] = (sngi_step){.node = u, .pass = SNGI_PASS_BWD, .ws = -1};
         bwd[u] = s->n_steps++;
     }
     if (s->n_steps && assign_waves(s, fwd, bwd)) goto oom;

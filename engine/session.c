@@ -46,7 +46,10 @@ void sng_session_free(sng_session *s) {
     if (s->o.unplanned)
         for (int b = 0; b < s->n_bufs; b++) free(s->bufs[b].ptr);
     free(s->arena);
-    for (int i = 0; i < s->n_steps; i++) free(s->steps[i].zero);
+    for (int i = 0; i < s->n_steps; i++) {
+        free(s->steps[i].zero);
+        free(s->steps[i].in);
+    }
     free(s->steps);
     free(s->bufs);
     free(s->step_time);
@@ -84,9 +87,9 @@ static sng_status alloc_slab(sng_session *s) {
     s->n_param_floats = nv;
     s->opt_floats = (size_t)s->o.opt_slots * ng;
     s->slab_floats = nv + ng + s->opt_floats;
-    s->pval = calloc((size_t)g->n_params + 1, sizeof(float *));
-    s->pgrad = calloc((size_t)g->n_params + 1, sizeof(float *));
-    s->slab = aligned_alloc(64, (s->slab_floats * 4 + 63) / 64 * 64 + 64);
+    s->pval = sngi_calloc((size_t)g->n_params + 1, sizeof(float *));
+    s->pgrad = sngi_calloc((size_t)g->n_params + 1, sizeof(float *));
+    s->slab = sngi_aligned_alloc(64, (s->slab_floats * 4 + 63) / 64 * 64 + 64);
     if (!s->pval || !s->pgrad || !s->slab)
         return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory for %zu parameter bytes",
                          s->slab_floats * 4);
@@ -109,19 +112,41 @@ static sng_status alloc_slab(sng_session *s) {
 static sng_status alloc_arena(sng_session *s) {
     if (s->o.unplanned) {
         for (int b = 0; b < s->n_bufs; b++) {
-            s->bufs[b].ptr = aligned_alloc(64, s->bufs[b].nbytes);
+            s->bufs[b].ptr = sngi_aligned_alloc(64, s->bufs[b].nbytes);
             if (!s->bufs[b].ptr) return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
             memset(s->bufs[b].ptr, 0, s->bufs[b].nbytes);
         }
         return SNG_OK;
     }
-    s->arena = aligned_alloc(64, s->arena_bytes ? s->arena_bytes : 64);
+    s->arena = sngi_aligned_alloc(64, s->arena_bytes ? s->arena_bytes : 64);
     if (!s->arena)
         return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory for a %zu-byte arena",
                          s->arena_bytes);
     /* Touch the arena once so the first step does not pay the page faults. */
     memset(s->arena, 0, s->arena_bytes);
-    for (int b = 0; b < s->n_bufs; b++) s->bufs[b].ptr = (char *)s->arena + s->bufs[b].offset;
+    for (int b = 0; b < s->n_bufs; b++) {
+        /* The planner placed every buffer inside the arena it sized. */
+        SNG_ASSERT(s->bufs[b].offset + s->bufs[b].nbytes <= s->arena_bytes);
+        s->bufs[b].ptr = (char *)s->arena + s->bufs[b].offset;
+    }
+    return SNG_OK;
+}
+
+/* Gives every step pointer arrays sized to its node (no fixed limit on inputs: an add or a
+ * concat of a thousand inputs works). One allocation per step, holding all four arrays. */
+static sng_status alloc_step_io(sng_session *s) {
+    for (int i = 0; i < s->n_steps; i++) {
+        sngi_step *st = &s->steps[i];
+        const sngi_node *nd = &s->g->nodes[st->node];
+        size_t ni = (size_t)nd->n_in + 1, np = (size_t)nd->n_param + 1;
+        void **blk = sngi_calloc(2 * ni + 2 * np, sizeof(void *));
+        if (!blk) return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
+        /* Separate typed arrays carved from one block of pointer-sized slots. */
+        st->in = (const float **)blk;
+        st->din = (float **)(blk + ni);
+        st->p = (float **)(blk + 2 * ni);
+        st->dp = (float **)(blk + 2 * ni + np);
+    }
     return SNG_OK;
 }
 
@@ -130,9 +155,13 @@ sng_status sng_session_new(sng_ctx *ctx, const sng_graph *g, const sng_session_o
     *out = NULL;
     if (!opts || opts->batch < 1 || opts->batch > (1 << 20))
         return sngi_fail(ctx, SNG_ERR_USAGE, "batch must be between 1 and %d", 1 << 20);
+    if (opts->threads < 0 || opts->threads > SNG_MAX_THREADS)
+        return sngi_fail(ctx, SNG_ERR_USAGE, "threads must be between 0 (every core) and %d, "
+                         "got %d: more threads than that only oversubscribe the cores",
+                         SNG_MAX_THREADS, opts->threads);
     sngi_blis_init();
     omp_set_max_active_levels(2); /* concurrent steps each run their own small team */
-    sng_session *s = calloc(1, sizeof *s);
+    sng_session *s = sngi_calloc(1, sizeof *s);
     if (!s) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     s->ctx = ctx;
     s->g = g;
@@ -140,17 +169,17 @@ sng_status sng_session_new(sng_ctx *ctx, const sng_graph *g, const sng_session_o
     s->one = 1.0f;
     s->n_threads = opts->threads > 0 ? opts->threads : default_threads();
     int n = g->n_nodes + 1;
-    s->unit_of = calloc((size_t)n, sizeof(int));
-    s->member = calloc((size_t)n, sizeof(int));
-    s->n_mem = calloc((size_t)n, sizeof(int));
-    s->val_buf = calloc((size_t)n, sizeof(int));
-    s->grad_buf = calloc((size_t)n, sizeof(int));
-    s->saved_buf = calloc((size_t)n, sizeof(int));
-    s->needs_grad = calloc((size_t)n, 1);
-    s->has_bwd = calloc((size_t)n, 1);
-    s->active = calloc((size_t)n, 1);
-    s->fed = calloc((size_t)n, 1);
-    s->is_out = calloc((size_t)n, 1);
+    s->unit_of = sngi_calloc((size_t)n, sizeof(int));
+    s->member = sngi_calloc((size_t)n, sizeof(int));
+    s->n_mem = sngi_calloc((size_t)n, sizeof(int));
+    s->val_buf = sngi_calloc((size_t)n, sizeof(int));
+    s->grad_buf = sngi_calloc((size_t)n, sizeof(int));
+    s->saved_buf = sngi_calloc((size_t)n, sizeof(int));
+    s->needs_grad = sngi_calloc((size_t)n, 1);
+    s->has_bwd = sngi_calloc((size_t)n, 1);
+    s->active = sngi_calloc((size_t)n, 1);
+    s->fed = sngi_calloc((size_t)n, 1);
+    s->is_out = sngi_calloc((size_t)n, 1);
     sng_status st = SNG_OK;
     if (!s->fed || !s->is_out) st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     for (int i = 0; !st && i < g->n_outputs; i++)
@@ -203,6 +232,7 @@ sng_status sng_session_new(sng_ctx *ctx, const sng_graph *g, const sng_session_o
     }
     if (!st) st = alloc_slab(s);
     if (!st) st = alloc_arena(s);
+    if (!st) st = alloc_step_io(s);
     if (st) {
         sng_session_free(s);
         return st;
@@ -271,20 +301,18 @@ float *sng_session_param_grad(sng_session *s, const char *name, int64_t *n_out) 
 void sng_session_set_step(sng_session *s, int64_t step) { s->step = step; }
 
 /* ---- execution ---------------------------------------------------------------------------------- */
-#define MAX_IO 16
-
 static void run_step(sng_session *s, const sngi_step *st, int n_threads) {
     const sngi_node *nd = &s->g->nodes[st->node];
-    const float *in[MAX_IO];
-    float *din[MAX_IO], *p[MAX_IO], *dp[MAX_IO];
-    int n_in = nd->n_in < MAX_IO ? nd->n_in : MAX_IO;
+    SNG_ASSERT(st->in); /* alloc_step_io gave every step its arrays */
+    const float **in = st->in;
+    float **din = st->din, **p = st->p, **dp = st->dp;
     /* A unit's leader reads member 0 of each input unit: the K slices follow contiguously. */
-    for (int k = 0; k < n_in; k++) {
+    for (int k = 0; k < nd->n_in; k++) {
         int u = nd->in[k];
         in[k] = sngi_node_ptr(s, u, 0);
         din[k] = s->needs_grad[u] ? sngi_node_ptr(s, u, 1) : NULL;
     }
-    for (int j = 0; j < nd->n_param && j < MAX_IO; j++) {
+    for (int j = 0; j < nd->n_param; j++) {
         p[j] = s->pval[nd->param[j]];
         dp[j] = s->pgrad[nd->param[j]];
     }
@@ -317,13 +345,13 @@ static void run_step(sng_session *s, const sngi_step *st, int n_threads) {
 sng_status sngi_session_kinks(sng_session *s, int mode) {
     const sng_graph *g = s->g;
     if (mode != SNGI_KINK_OFF && !s->kinks) {
-        if (!(s->kinks = calloc((size_t)g->n_nodes, sizeof *s->kinks)))
+        if (!(s->kinks = sngi_calloc((size_t)g->n_nodes, sizeof *s->kinks)))
             return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
         for (int v = 0; v < g->n_nodes; v++) {
             const sngi_node *nd = &g->nodes[v];
             if (!s->active[v] || s->unit_of[v] != v || !(nd->op->flags & SNG_OP_KINKS)) continue;
             int64_t cnt = (int64_t)s->o.batch * s->n_mem[v] * sngi_shape_numel(&nd->shape);
-            if (!(s->kinks[v] = calloc((size_t)cnt, sizeof(int32_t))))
+            if (!(s->kinks[v] = sngi_calloc((size_t)cnt, sizeof(int32_t))))
                 return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory for kink freezing");
         }
     }
@@ -332,7 +360,7 @@ sng_status sngi_session_kinks(sng_session *s, int mode) {
 }
 
 int sngi_session_profile(sng_session *s) {
-    if (!s->step_time) s->step_time = calloc((size_t)s->n_steps + 1, sizeof(double));
+    if (!s->step_time) s->step_time = sngi_calloc((size_t)s->n_steps + 1, sizeof(double));
     return s->step_time ? 0 : -1;
 }
 

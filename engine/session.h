@@ -34,6 +34,11 @@ typedef struct sngi_step {
     int ws;             /* workspace buffer id or -1 */
     int *zero;          /* gradient buffers to zero before this step runs */
     int n_zero;
+    /* The op's pointer arrays, one slot per input / parameter however many there are; filled
+     * before each run. Owned (one allocation at `in`, freed with the session). Steps of one
+     * wave run concurrently but a step never runs twice at once, so these are not shared. */
+    const float **in;
+    float **din, **p, **dp;
 } sngi_step;
 
 struct sng_session {

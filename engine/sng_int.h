@@ -43,6 +43,7 @@ typedef struct sngi_cfg {
 struct sng_graph {
     char *name;            /* model name attribute */
     char *file;            /* main file path */
+    int line;              /* line of <model> in it (0: unknown) */
     char *xml_text;        /* the model file as read (for checkpoints), owned */
     size_t xml_len;
     char *xml_expanded;    /* the model after XInclude processing (self-contained), owned */
@@ -67,6 +68,8 @@ struct sng_graph {
     char **alias_from;     /* reference aliases: instance name -> its output, subgraph input ->
                               the outer value; owned */
     char **alias_to;
+    const char **alias_file; /* where each alias was made (an <instance>), interned */
+    int *alias_line;
     int n_alias;
     int cap_alias;
     int64_t untied_trainable;
@@ -77,8 +80,9 @@ sng_graph *sngi_graph_new(void);
 /* Adds a node; fails (naming both places) if the qualified name exists. Strings are copied. */
 sng_status sngi_graph_add_node(sng_ctx *ctx, sng_graph *g, const char *name, const char *elem,
                                const char *file, int line, int *out_id);
-/* Adds a reference alias (copied). */
-sng_status sngi_graph_add_alias(sng_ctx *ctx, sng_graph *g, const char *from, const char *to);
+/* Adds a reference alias (copied), made by the element at file:line (for messages). */
+sng_status sngi_graph_add_alias(sng_ctx *ctx, sng_graph *g, const char *from, const char *to,
+                                const char *file, int line);
 /* Interns a string (file names) in the graph; returns a pointer owned by g, NULL on OOM. */
 char *sngi_graph_intern(sng_graph *g, const char *s);
 /* Appends a raw attribute to node id (copied). */

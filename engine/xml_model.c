@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/SAX2.h>
@@ -219,6 +220,144 @@ static sng_status check_includes(sng_ctx *ctx, xmlDocPtr doc, xmlNodePtr node, c
     return SNG_OK;
 }
 
+/* ---- XInclude bounds, checked before anything is expanded -------------------------------------
+ * libxml2 expands every inclusion before anyone can count: eight 300-byte files including each
+ * other ten times make 10^7 elements. So the inclusion graph is walked first, each file parsed
+ * once (memoised by real path), and the elements and bytes each file would expand to are
+ * summed, saturating; an include that would take the model past MAX_NODES elements, MAX_XI_BYTES
+ * bytes, MAX_XI_COUNT inclusions or MAX_XI_DEPTH levels fails at its own FILE:LINE. */
+#define MAX_XI_BYTES ((int64_t)MAX_MODEL_BYTES * 4)
+#define MAX_XI_COUNT 4096
+#define MAX_XI_DEPTH 16
+
+typedef struct xi_file {
+    char *path;          /* real path, owned */
+    int64_t elems, bytes; /* what the file expands to */
+    int busy;            /* being walked (a cycle if reached again) */
+} xi_file;
+
+typedef struct xi_scan {
+    sng_ctx *ctx;
+    xi_file *f;
+    int n, cap;
+    long count; /* inclusions made so far, with multiplicity */
+    int opts;
+} xi_scan;
+
+static sng_status check_includes(sng_ctx *ctx, xmlDocPtr doc, xmlNodePtr node, const char *file);
+static sng_status xi_count(xi_scan *x, xmlDocPtr doc, xmlNodePtr n, const char *file, int depth,
+                           int64_t *elems, int64_t *bytes);
+
+static int is_xinclude(xmlNodePtr c) {
+    return c->type == XML_ELEMENT_NODE && c->ns &&
+           (xmlStrEqual(c->ns->href, BAD_CAST XI_NS_2001) ||
+            xmlStrEqual(c->ns->href, BAD_CAST XI_NS_2003)) &&
+           xmlStrEqual(c->name, BAD_CAST "include");
+}
+
+/* What the file at real path expands to (memoised). */
+static sng_status xi_file_size(xi_scan *x, const char *real, xmlNodePtr inc, const char *file,
+                               int depth, int64_t *elems, int64_t *bytes) {
+    for (int i = 0; i < x->n; i++)
+        if (!strcmp(x->f[i].path, real)) {
+            if (x->f[i].busy)
+                return sngi_fail_at(x->ctx, SNG_ERR_XML, file, xmlGetLineNo(inc),
+                                    "<xi:include>: the file includes itself (recursive XInclude)");
+            *elems = x->f[i].elems;
+            *bytes = x->f[i].bytes;
+            return SNG_OK;
+        }
+    if (depth >= MAX_XI_DEPTH)
+        return sngi_fail_at(x->ctx, SNG_ERR_XML, file, xmlGetLineNo(inc),
+                            "<xi:include>: XIncludes nested deeper than %d levels", MAX_XI_DEPTH);
+    if (x->n == x->cap) {
+        int nc = x->cap ? 2 * x->cap : 16;
+        xi_file *nf = sngi_realloc(x->f, sizeof *nf * (size_t)nc);
+        if (!nf) return sngi_fail(x->ctx, SNG_ERR_NOMEM, "out of memory");
+        x->f = nf;
+        x->cap = nc;
+    }
+    int me = x->n;
+    x->f[me] = (xi_file){sngi_strdup(real), 0, 0, 1};
+    if (!x->f[me].path) return sngi_fail(x->ctx, SNG_ERR_NOMEM, "out of memory");
+    x->n++;
+    struct stat sb;
+    if (stat(real, &sb) == 0 && (uint64_t)sb.st_size > MAX_MODEL_BYTES)
+        return sngi_fail_at(x->ctx, SNG_ERR_XML, file, xmlGetLineNo(inc),
+                            "<xi:include>: included file larger than %u bytes", MAX_MODEL_BYTES);
+    xmlParserCtxtPtr pctx = xmlNewParserCtxt();
+    if (!pctx) return sngi_fail(x->ctx, SNG_ERR_NOMEM, "out of memory");
+    install_hooks(pctx);
+    xmlDocPtr d = xmlCtxtReadFile(pctx, real, NULL, x->opts);
+    xmlFreeParserCtxt(pctx);
+    sng_status st = SNG_OK;
+    if (!d || !cur_errs || cur_errs->have) {
+        if (cur_errs && !cur_errs->have)
+            sngi_fail_at(x->ctx, SNG_ERR_XML, file, xmlGetLineNo(inc),
+                         "<xi:include>: the included file is not well-formed XML");
+        st = SNG_ERR_XML;
+    }
+    if (!st) st = check_includes(x->ctx, d, xmlDocGetRootElement(d), real);
+    int64_t e = 0, b = (int64_t)sb.st_size;
+    if (!st) st = xi_count(x, d, xmlDocGetRootElement(d), real, depth + 1, &e, &b);
+    xmlFreeDoc(d);
+    x->f[me].elems = e;
+    x->f[me].bytes = b;
+    x->f[me].busy = 0;
+    *elems = e;
+    *bytes = b;
+    return st;
+}
+
+/* Adds to *elems and *bytes what the subtree n (siblings included) expands to. */
+static sng_status xi_count(xi_scan *x, xmlDocPtr doc, xmlNodePtr n, const char *file, int depth,
+                           int64_t *elems, int64_t *bytes) {
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE) continue;
+        if (!is_xinclude(n)) {
+            ++*elems;
+            sng_status st = n->children ? xi_count(x, doc, n->children, file, depth, elems, bytes)
+                                        : SNG_OK;
+            if (st) return st;
+            continue;
+        }
+        xmlChar *href = xmlGetProp(n, BAD_CAST "href");
+        xmlChar *base = xmlNodeGetBase(doc, n);
+        xmlChar *uri = href ? xmlBuildURI(href, base) : NULL;
+        char real[PATH_MAX];
+        int ok = uri && allowed_path((const char *)uri, real);
+        xmlFree(href);
+        xmlFree(base);
+        xmlFree(uri);
+        if (!ok) continue; /* check_includes (or libxml2's loader) reports it */
+        int64_t e = 0, b = 0;
+        sng_status st = xi_file_size(x, real, n, file, depth, &e, &b);
+        if (st) return st;
+        *elems += e;
+        *bytes += b;
+        if (++x->count > MAX_XI_COUNT || *elems > MAX_NODES || *bytes > MAX_XI_BYTES)
+            return sngi_fail_at(x->ctx, SNG_ERR_MODEL, file, xmlGetLineNo(n),
+                                "<xi:include>: the model would exceed %s once included (limits: "
+                                "%d elements, %lld bytes, %d inclusions)",
+                                x->count > MAX_XI_COUNT ? "the number of inclusions"
+                                : *elems > MAX_NODES   ? "the element limit"
+                                                       : "the size limit",
+                                MAX_NODES, (long long)MAX_XI_BYTES, MAX_XI_COUNT);
+    }
+    return SNG_OK;
+}
+
+/* Walks the inclusions of doc before libxml2 expands them (see above). */
+static sng_status bound_includes(sng_ctx *ctx, xmlDocPtr doc, xmlNodePtr root, const char *file,
+                                 size_t len, int opts) {
+    xi_scan x = {ctx, NULL, 0, 0, 0, opts};
+    int64_t e = 0, b = (int64_t)len;
+    sng_status st = xi_count(&x, doc, root, file, 0, &e, &b);
+    for (int i = 0; i < x.n; i++) free(x.f[i].path);
+    free(x.f);
+    return st;
+}
+
 /* The k-th element (1-based, document order) under and including n, or NULL if fewer. */
 static xmlNodePtr nth_element(xmlNodePtr n, long k) {
     long seen = 0;
@@ -285,6 +424,7 @@ static sng_status parse_doc(sng_ctx *ctx, const char *text, size_t len, const ch
         goto out;
     }
     if ((st = check_includes(ctx, doc, root, file))) goto out;
+    if ((st = bound_includes(ctx, doc, root, file, len, opts))) goto out;
     if (xmlXIncludeProcessFlags(doc, opts) < 0) {
         if (!errs.have) sngi_fail_at(ctx, SNG_ERR_XML, file, 1, "XInclude processing failed");
         st = SNG_ERR_XML;
@@ -354,14 +494,21 @@ static int is_elem(xmlNodePtr n, const char *name) {
     return n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name);
 }
 
-/* Copies attribute `key` into buf; 0 if absent. */
+/* Copies attribute `key` into buf: 1; 0 if absent; -1 (buf "") if it does not fit, which the
+ * caller refuses: a cut name would silently mean another one. */
 static int get_attr(xmlNodePtr n, const char *key, char *buf, size_t len) {
     xmlChar *v = xmlGetNoNsProp(n, BAD_CAST key);
     if (!v) return 0;
-    snprintf(buf, len, "%s", (const char *)v);
+    size_t k = strlen((const char *)v);
+    int fits = k < len;
+    if (fits) memcpy(buf, v, k + 1);
+    else if (len) buf[0] = 0;
     xmlFree(v);
-    return 1;
+    return fits ? 1 : -1;
 }
+
+/* Longest qualified name ("left/inner/conv1", or a parameter scope) the reader builds. */
+#define QNAME_MAX 1024
 
 /* A scope: how names of the current (sub)graph map to qualified names. */
 typedef struct scope {
@@ -370,11 +517,21 @@ typedef struct scope {
     const char *instance; /* qualified instance name or NULL */
 } scope;
 
-static void qualify(const scope *s, const char *local, char *out, size_t n) {
-    if (*s->prefix)
-        snprintf(out, n, "%s/%s", s->prefix, local);
-    else
-        snprintf(out, n, "%s", local);
+/* Joins a and b with '/' (just b when a is "") into out[n]: 0, or -1 when it does not fit. */
+static int join(const char *a, const char *b, char *out, size_t n) {
+    int k = *a ? snprintf(out, n, "%s/%s", a, b) : snprintf(out, n, "%s", b);
+    return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
+static int qualify(const scope *s, const char *local, char *out, size_t n) {
+    return join(s->prefix, local, out, n);
+}
+
+static sng_status too_long(walk *w, xmlNodePtr e, const char *what, const char *a,
+                           const char *b) {
+    return sngi_fail_at(w->ctx, SNG_ERR_MODEL, node_file(w, e), xmlGetLineNo(e),
+                        "<%s>: %s '%.64s%s%.64s...' is longer than %d bytes",
+                        (const char *)e->name, what, a, *a ? "/" : "", b, QNAME_MAX - 1);
 }
 
 static int valid_name(const char *s) {
@@ -389,9 +546,14 @@ static int valid_name(const char *s) {
 static sng_status walk_body(walk *w, xmlNodePtr first, const scope *s, int depth);
 
 static sng_status need_name(walk *w, xmlNodePtr e, char *name, size_t len) {
-    if (!get_attr(e, "name", name, len))
+    int r = get_attr(e, "name", name, len);
+    if (r == 0)
         return sngi_fail_at(w->ctx, SNG_ERR_MODEL, node_file(w, e), xmlGetLineNo(e),
                             "<%s>: missing required attribute 'name'", (const char *)e->name);
+    if (r < 0)
+        return sngi_fail_at(w->ctx, SNG_ERR_MODEL, node_file(w, e), xmlGetLineNo(e),
+                            "<%s>: attribute 'name' is longer than %zu bytes",
+                            (const char *)e->name, len - 1);
     if (!valid_name(name))
         return sngi_fail_at(w->ctx, SNG_ERR_MODEL, node_file(w, e), xmlGetLineNo(e),
                             "<%s name=\"%s\">: names use letters, digits, '_', '-', '.' only",
@@ -399,26 +561,30 @@ static sng_status need_name(walk *w, xmlNodePtr e, char *name, size_t len) {
     return SNG_OK;
 }
 
-/* Adds the whitespace-separated references of `in` to node id, qualified in scope s. */
-static sng_status add_inputs(walk *w, int id, const char *in, const scope *s) {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", in);
-    for (char *save = NULL, *tok = strtok_r(buf, " \t\n,", &save); tok;
+/* Adds the whitespace-separated references of `in` (any length) to node id, qualified in
+ * scope s; e is the element, for messages. */
+static sng_status add_inputs(walk *w, xmlNodePtr e, int id, const char *in, const scope *s) {
+    char *buf = sngi_strdup(in);
+    if (!buf) return sngi_fail(w->ctx, SNG_ERR_NOMEM, "out of memory");
+    sng_status st = SNG_OK;
+    for (char *save = NULL, *tok = strtok_r(buf, " \t\n,", &save); tok && !st;
          tok = strtok_r(NULL, " \t\n,", &save)) {
-        char q[2 * SNG_MAX_NAME];
-        qualify(s, tok, q, sizeof q);
-        sng_status st = sngi_node_add_in(w->ctx, w->g, id, q);
-        if (st) return st;
+        char q[QNAME_MAX];
+        if (qualify(s, tok, q, sizeof q))
+            st = too_long(w, e, "input reference", s->prefix, tok);
+        else
+            st = sngi_node_add_in(w->ctx, w->g, id, q);
     }
-    return SNG_OK;
+    free(buf);
+    return st;
 }
 
 /* An op element (or <input>) becomes one node. */
 static sng_status walk_op(walk *w, xmlNodePtr e, const scope *s) {
-    char name[SNG_MAX_NAME], q[2 * SNG_MAX_NAME];
+    char name[SNG_MAX_NAME], q[QNAME_MAX];
     sng_status st = need_name(w, e, name, sizeof name);
     if (st) return st;
-    qualify(s, name, q, sizeof q);
+    if (qualify(s, name, q, sizeof q)) return too_long(w, e, "qualified name", s->prefix, name);
     if (w->g->n_nodes >= MAX_NODES)
         return sngi_fail_at(w->ctx, SNG_ERR_MODEL, node_file(w, e), xmlGetLineNo(e),
                             "<%s name=\"%s\">: the model has more than %d nodes once subgraph "
@@ -440,7 +606,7 @@ static sng_status walk_op(walk *w, xmlNodePtr e, const scope *s) {
         if (strcmp(key, "name") == 0)
             st = SNG_OK;
         else if (strcmp(key, "in") == 0)
-            st = add_inputs(w, id, val, s);
+            st = add_inputs(w, e, id, val, s);
         else
             st = sngi_node_add_kv(w->ctx, w->g, id, key, val, xmlGetLineNo(e));
         xmlFree(v);
@@ -452,21 +618,25 @@ static sng_status walk_op(walk *w, xmlNodePtr e, const scope *s) {
 static xmlNodePtr find_sub(walk *w, const char *name) {
     for (int i = 0; i < w->n_subs; i++) {
         char n[SNG_MAX_NAME];
-        if (get_attr(w->subs[i], "name", n, sizeof n) && strcmp(n, name) == 0) return w->subs[i];
+        if (get_attr(w->subs[i], "name", n, sizeof n) == 1 && strcmp(n, name) == 0)
+            return w->subs[i];
     }
     return NULL;
 }
 
 /* <instance name="left" of="backbone" in="img_a" params="shared"/> */
 static sng_status walk_instance(walk *w, xmlNodePtr e, const scope *s, int depth) {
-    char name[SNG_MAX_NAME], of[SNG_MAX_NAME], params[SNG_MAX_NAME], in[4096];
+    char name[SNG_MAX_NAME], of[SNG_MAX_NAME], params[SNG_MAX_NAME];
     const char *file = node_file(w, e);
     int line = xmlGetLineNo(e);
     sng_status st = need_name(w, e, name, sizeof name);
     if (st) return st;
-    if (!get_attr(e, "of", of, sizeof of))
+    int r = get_attr(e, "of", of, sizeof of);
+    if (r <= 0)
         return sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
-                            "<instance name=\"%s\">: missing attribute 'of' (the subgraph)", name);
+                            r ? "<instance name=\"%s\">: attribute 'of' is too long"
+                              : "<instance name=\"%s\">: missing attribute 'of' (the subgraph)",
+                            name);
     if (depth >= MAX_INSTANCE_DEPTH)
         return sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
                             "<instance name=\"%s\">: instances nested deeper than %d (recursive "
@@ -489,53 +659,69 @@ static sng_status walk_instance(walk *w, xmlNodePtr e, const scope *s, int depth
             return sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
                                 "<instance name=\"%s\">: unknown attribute '%s'", name,
                                 (const char *)a->name);
-    char q[2 * SNG_MAX_NAME], ps[3 * SNG_MAX_NAME];
-    qualify(s, name, q, sizeof q);
+    char q[QNAME_MAX], ps[QNAME_MAX];
+    if (qualify(s, name, q, sizeof q)) return too_long(w, e, "qualified name", s->prefix, name);
     /* Parameter scope: instances naming the same `params` share every parameter (tied);
-     * without it the instance owns its parameters (scope = its qualified name). */
-    if (get_attr(e, "params", params, sizeof params)) {
-        if (!valid_name(params))
+     * without it the instance owns its parameters (scope = its qualified name). A scope that
+     * does not fit is refused: cut, two scopes would merge their tensors. */
+    if ((r = get_attr(e, "params", params, sizeof params)) != 0) {
+        if (r < 0 || !valid_name(params))
             return sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
-                                "<instance name=\"%s\">: bad params scope '%s'", name, params);
-        snprintf(ps, sizeof ps, "%s%s%s", *s->pscope ? s->pscope : "", *s->pscope ? "/" : "",
-                 params);
+                                "<instance name=\"%s\">: bad params scope '%.64s'", name, params);
+        if (join(s->pscope, params, ps, sizeof ps))
+            return too_long(w, e, "parameter scope", s->pscope, params);
     } else {
-        snprintf(ps, sizeof ps, "%s", q);
+        memcpy(ps, q, strlen(q) + 1);
     }
-    /* Map the subgraph's inputs (in order) to the instance's `in` references. */
-    char *refs[64];
+    /* Map the subgraph's inputs (in order) to the instance's `in` references (any number). */
+    xmlChar *inv = xmlGetNoNsProp(e, BAD_CAST "in");
+    char *in = sngi_strdup(inv ? (const char *)inv : "");
+    xmlFree(inv);
+    size_t cap_refs = in ? strlen(in) / 2 + 1 : 0;
+    char **refs = in ? sngi_malloc(sizeof(char *) * cap_refs) : NULL;
+    if (!refs) {
+        free(in);
+        return sngi_fail(w->ctx, SNG_ERR_NOMEM, "out of memory");
+    }
     int n_refs = 0;
-    if (!get_attr(e, "in", in, sizeof in)) in[0] = 0;
-    for (char *save = NULL, *tok = strtok_r(in, " \t\n,", &save); tok && n_refs < 64;
+    for (char *save = NULL, *tok = strtok_r(in, " \t\n,", &save); tok;
          tok = strtok_r(NULL, " \t\n,", &save))
-        refs[n_refs++] = tok;
+        refs[n_refs++] = tok; /* each token takes at least 2 bytes of `in` with its separator */
     int k = 0;
-    for (xmlNodePtr c = sub->children; c; c = c->next) {
+    for (xmlNodePtr c = sub->children; c && !st; c = c->next) {
         if (!is_elem(c, "input")) continue;
-        char iname[SNG_MAX_NAME], from[3 * SNG_MAX_NAME], to[2 * SNG_MAX_NAME];
-        if ((st = need_name(w, c, iname, sizeof iname))) return st;
-        if (k >= n_refs)
-            return sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
-                                "<instance name=\"%s\">: subgraph '%s' has more inputs than the "
-                                "%d given in in=\"...\" (missing one for '%s')",
-                                name, of, n_refs, iname);
-        snprintf(from, sizeof from, "%s/%s", q, iname);
-        qualify(s, refs[k], to, sizeof to);
-        if ((st = sngi_graph_add_alias(w->ctx, w->g, from, to))) return st;
+        char iname[SNG_MAX_NAME], from[QNAME_MAX], to[QNAME_MAX];
+        if ((st = need_name(w, c, iname, sizeof iname))) break;
+        if (k >= n_refs) {
+            st = sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
+                              "<instance name=\"%s\">: subgraph '%s' has more inputs than the "
+                              "%d given in in=\"...\" (missing one for '%s')",
+                              name, of, n_refs, iname);
+            break;
+        }
+        if (join(q, iname, from, sizeof from))
+            st = too_long(w, e, "qualified name", q, iname);
+        else if (qualify(s, refs[k], to, sizeof to))
+            st = too_long(w, e, "input reference", s->prefix, refs[k]);
+        else
+            st = sngi_graph_add_alias(w->ctx, w->g, from, to, file, line);
         k++;
     }
-    if (k != n_refs)
-        return sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
-                            "<instance name=\"%s\">: %d inputs given but subgraph '%s' has %d", name,
-                            n_refs, of, k);
+    if (!st && k != n_refs)
+        st = sngi_fail_at(w->ctx, SNG_ERR_MODEL, file, line,
+                          "<instance name=\"%s\">: %d inputs given but subgraph '%s' has %d", name,
+                          n_refs, of, k);
+    free(refs);
+    free(in);
+    if (st) return st;
     /* The instance's name refers to the subgraph's first <output>. */
     int have_out = 0;
     for (xmlNodePtr c = sub->children; c; c = c->next) {
         if (!is_elem(c, "output")) continue;
-        char oname[SNG_MAX_NAME], to[3 * SNG_MAX_NAME];
+        char oname[SNG_MAX_NAME], to[QNAME_MAX];
         if ((st = need_name(w, c, oname, sizeof oname))) return st;
-        snprintf(to, sizeof to, "%s/%s", q, oname);
-        if (!have_out && (st = sngi_graph_add_alias(w->ctx, w->g, q, to))) return st;
+        if (join(q, oname, to, sizeof to)) return too_long(w, e, "qualified name", q, oname);
+        if (!have_out && (st = sngi_graph_add_alias(w->ctx, w->g, q, to, file, line))) return st;
         have_out = 1;
     }
     if (!have_out)
@@ -548,11 +734,14 @@ static sng_status walk_instance(walk *w, xmlNodePtr e, const scope *s, int depth
 /* <train>/<data> sections become dotted configuration keys. */
 static sng_status walk_cfg(walk *w, xmlNodePtr e, const char *prefix) {
     char key[512];
-    snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", (const char *)e->name);
+    int kl = snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", (const char *)e->name);
+    if (kl < 0 || (size_t)kl >= sizeof key) return too_long(w, e, "setting", prefix, "");
     for (xmlAttrPtr a = e->properties; a; a = a->next) {
         if (a->ns) continue;
         char k2[600];
-        snprintf(k2, sizeof k2, "%s.%s", key, (const char *)a->name);
+        kl = snprintf(k2, sizeof k2, "%s.%s", key, (const char *)a->name);
+        if (kl < 0 || (size_t)kl >= sizeof k2)
+            return too_long(w, e, "setting", key, (const char *)a->name);
         xmlChar *v = xmlNodeListGetString(w->doc, a->children, 1);
         sng_status st = sngi_cfg_add(w->ctx, w->g, k2, v ? (const char *)v : "", node_file(w, e),
                                      xmlGetLineNo(e));
@@ -651,9 +840,12 @@ static sng_status resolve_outputs(walk *w) {
 static sng_status build(sng_ctx *ctx, sng_graph *g, xmlDocPtr doc, int *root_line) {
     xmlNodePtr root = xmlDocGetRootElement(doc);
     *root_line = (int)xmlGetLineNo(root);
+    g->line = *root_line;
     walk w = {ctx, g, doc, NULL, 0, 0};
     char name[SNG_MAX_NAME] = "model";
-    get_attr(root, "name", name, sizeof name);
+    if (get_attr(root, "name", name, sizeof name) < 0)
+        return sngi_fail_at(ctx, SNG_ERR_MODEL, g->file, *root_line,
+                            "<model>: attribute 'name' is longer than %d bytes", SNG_MAX_NAME - 1);
     if (!(g->name = sngi_strdup(name))) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     scope top = {"", "", NULL};
     sng_status st = collect_subs(&w, root);
@@ -699,12 +891,6 @@ static sng_status load_text(sng_ctx *ctx, char *text, size_t len, const char *fi
     xmlFreeDoc(doc);
     for (int i = 0; !st && i < n_set; i++) st = sngi_cfg_set(ctx, g, set[i].key, set[i].value);
     if (!st) st = sngi_graph_compile(ctx, g);
-    /* The compiler's last check knows no line for <model>; name the element's. */
-    if (st == SNG_ERR_MODEL && g->n_outputs == 0 && g->n_losses == 0 &&
-        strstr(sng_ctx_errmsg(ctx), "the model has no <output> and no loss"))
-        st = sngi_fail_at(ctx, SNG_ERR_MODEL, g->file, root_line,
-                          "<model name=\"%s\">: the model has no <output> and no loss",
-                          g->name ? g->name : "model");
     if (st) {
         sng_graph_free(g);
         return st;
@@ -723,18 +909,19 @@ sng_status sng_graph_load_string(sng_ctx *ctx, const char *xml, size_t len, cons
     return load_text(ctx, copy, len, name ? name : "(string)", base_dir, NULL, 0, out);
 }
 
-/* Finds the model file: the path itself, else NAME[.xml] in each model directory. */
+/* Finds the model file: the path itself, else NAME[.xml] in each model directory. A path that
+ * does not fit in out is not found (never a cut path that names another file). */
 static int find_model(sng_ctx *ctx, const char *path, char *out, size_t n) {
     struct stat st;
     if (stat(path, &st) == 0) {
-        snprintf(out, n, "%s", path);
-        return 1;
+        int k = snprintf(out, n, "%s", path);
+        return k >= 0 && (size_t)k < n;
     }
     if (strchr(path, '/')) return 0;
     int has_ext = strlen(path) > 4 && strcmp(path + strlen(path) - 4, ".xml") == 0;
     for (int i = 0; i < ctx->n_model_dirs; i++) {
-        snprintf(out, n, "%s/%s%s", ctx->model_dirs[i], path, has_ext ? "" : ".xml");
-        if (stat(out, &st) == 0) return 1;
+        int k = snprintf(out, n, "%s/%s%s", ctx->model_dirs[i], path, has_ext ? "" : ".xml");
+        if (k >= 0 && (size_t)k < n && stat(out, &st) == 0) return 1;
     }
     return 0;
 }
@@ -746,8 +933,14 @@ sng_status sng_graph_load(sng_ctx *ctx, const char *path, const sng_setting *set
     if (!find_model(ctx, path, file, sizeof file))
         return sngi_fail(ctx, SNG_ERR_IO, "%s: no such model file%s", path,
                          strchr(path, '/') ? "" : " (nor in the model directories)");
-    FILE *f = fopen(file, "rb");
-    if (!f) return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", file, strerror(errno));
+    /* Non-blocking open then fstat: a FIFO is refused instead of blocking the open. */
+    int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", file, strerror(e));
+    }
     struct stat st;
     if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
         fclose(f);
@@ -776,7 +969,7 @@ sng_status sng_graph_load(sng_ctx *ctx, const char *path, const sng_setting *set
         return sngi_fail(ctx, SNG_ERR_XML, "%s:1: error: empty file", file);
     }
     char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", file);
+    memcpy(dir, file, strlen(file) + 1); /* file fits in PATH_MAX (find_model) */
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = 0;

@@ -93,6 +93,7 @@ typedef struct load_st {
     char *csv;            /* the pairs CSV when found inside the source, owned */
     size_t csv_n;
     int want_csv_entry;
+    char last_entry[4096]; /* the last file read, to place a break in an archive */
 } load_st;
 
 /* A bad entry: fails the load in strict mode, otherwise is recorded and skipped. */
@@ -102,18 +103,28 @@ static sng_status entry_bad(load_st *ls, const char *path, const char *why) {
     return sngi_dataset_skip(ls->ctx, ls->d, path, "%s", why);
 }
 
+/* A broken archive loses data, so unlike a bad image it fails the load unless the caller
+ * accepts partial data (allow_partial), even when not strict. */
 static sng_status on_bad(void *ud, const char *path, const char *why, int fatal) {
     load_st *ls = ud;
+    int partial = ls->o->allow_partial && !ls->o->strict;
     if (!path) {
-        if (ls->o->strict)
-            return sngi_fail(ls->ctx, SNG_ERR_DATA, "%s: %s", ls->d->source, why);
+        if (!partial)
+            return sngi_fail(ls->ctx, SNG_ERR_DATA, "%s: corrupt or truncated after entry '%s': "
+                             "%s (data.allow_partial=1 keeps the entries before it)",
+                             ls->d->source, ls->last_entry, why);
         return sngi_dataset_skip(ls->ctx, ls->d, "", "archive unreadable from here on (%s): "
                                  "later entries are missing", why);
     }
-    if (fatal && !ls->o->strict)
+    if (fatal == SNGI_BAD_ENTRY) return entry_bad(ls, path, why);
+    if (!partial)
+        return sngi_fail(ls->ctx, SNG_ERR_DATA, "%s: entry '%s': %s (corrupt or truncated "
+                         "archive; data.allow_partial=1 keeps the entries before it)",
+                         ls->d->source, path, why);
+    if (fatal == SNGI_BAD_STOP)
         return sngi_dataset_skip(ls->ctx, ls->d, path, "%s; archive unreadable from here on: "
                                  "later entries are missing", why);
-    return entry_bad(ls, path, why);
+    return sngi_dataset_skip(ls->ctx, ls->d, path, "%s", why);
 }
 
 static sng_status on_dir(void *ud, const char *path) {
@@ -172,6 +183,8 @@ static sng_status on_file(void *ud, const char *path, const uint8_t *data, size_
         return SNG_OK;
     }
     if (ls->o->max_images > 0 && d->n_images >= ls->o->max_images) return SNG_ERR_INTERRUPTED;
+    size_t lp = strlen(path);
+    if (lp < sizeof ls->last_entry) memcpy(ls->last_entry, path, lp + 1);
     char why[512];
     sngi_image im;
     sng_status st = sngi_decode_image(data, n, &im, why, sizeof why);
@@ -518,28 +531,15 @@ static sng_status load_pairs(load_st *ls) {
     const sng_data_opts *o = ls->o;
     if (!o->pairs_csv) return SNG_OK;
     if (ls->csv) return sngi_pairs_csv_parse(ls->ctx, ls->d, o->pairs_csv, ls->csv, ls->csv_n);
-    FILE *f = fopen(o->pairs_csv, "rb");
-    if (!f)
-        return sngi_fail(ls->ctx, SNG_ERR_IO, "%s: pairs list '%s' is neither a file (%s) nor an "
-                         "entry of the source", ls->d->source, o->pairs_csv, strerror(errno));
-    char *text = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *nt = sngi_realloc(text, cap);
-            if (!nt) {
-                free(text);
-                fclose(f);
-                return sngi_fail(ls->ctx, SNG_ERR_NOMEM, "out of memory");
-            }
-            text = nt;
-        }
-        size_t k = fread(text + n, 1, cap - n - 1, f);
-        n += k;
-        if (!k) break;
+    uint8_t *buf = NULL;
+    size_t cap = 0, n = 0;
+    const char *why = sngi_read_regular(o->pairs_csv, &buf, &cap, &n);
+    if (why) {
+        free(buf);
+        return sngi_fail(ls->ctx, SNG_ERR_IO, "%s: pairs list '%s' is neither a readable file "
+                         "(%s) nor an entry of the source", ls->d->source, o->pairs_csv, why);
     }
-    fclose(f);
+    char *text = (char *)buf;
     text[n] = 0;
     sng_status st = sngi_pairs_csv_parse(ls->ctx, ls->d, o->pairs_csv, text, n);
     free(text);
@@ -577,7 +577,7 @@ static sng_status load_common(sng_ctx *ctx, const sng_data_opts *o, const char *
         else sng_dataset_free(d);
         return st;
     }
-    load_st ls = {ctx, d, o, 0, NULL, 0, 0, NULL, 0, 0};
+    load_st ls = {.ctx = ctx, .d = d, .o = o};
     if (o->pairs_csv) {
         struct stat sb;
         ls.want_csv_entry = stat(o->pairs_csv, &sb) != 0;

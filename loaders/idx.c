@@ -85,10 +85,30 @@ static sng_status read_labels(sng_ctx *ctx, sng_dataset *d, const char *path, ui
     else if (dims[0] != n)
         st = sngi_fail(ctx, SNG_ERR_DATA, "%s: %u labels for %u images in %s", path, dims[0], n,
                        d->source);
-    uint8_t *lab = st == SNG_OK ? sngi_malloc(n ? n : 1) : NULL;
-    if (st == SNG_OK && !lab) st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-    if (st == SNG_OK && n && gzread(f, lab, n) != (int)n)
-        st = sngi_fail(ctx, SNG_ERR_DATA, "%s: truncated IDX labels file", path);
+    /* Grown as the labels arrive: a forged count costs what the file holds, not 4 GiB. */
+    uint8_t *lab = NULL;
+    size_t cap = 0, got = 0;
+    while (st == SNG_OK && got < n) {
+        if (got == cap) {
+            size_t nc = cap ? cap * 2 : 65536;
+            if (nc > n) nc = n;
+            uint8_t *nl = sngi_realloc(lab, nc);
+            if (!nl) {
+                st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+                break;
+            }
+            lab = nl;
+            cap = nc;
+        }
+        int k = gzread(f, lab + got, (unsigned)(cap - got));
+        if (k <= 0)
+            st = sngi_fail(ctx, SNG_ERR_DATA, "%s: truncated IDX labels file: %zu of %u labels",
+                           path, got, n);
+        else
+            got += (size_t)k;
+    }
+    if (st == SNG_OK && !lab && !(lab = sngi_malloc(1)))
+        st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     gzclose(f);
     if (st != SNG_OK) {
         free(lab);
@@ -109,11 +129,13 @@ sng_status sngi_idx_load(sng_ctx *ctx, sng_dataset *d, const sng_data_opts *o) {
         return sngi_fail(ctx, SNG_ERR_DATA, "%s: %s", d->source, why);
     }
     if (type != 0x08 || (nd != 3 && nd != 4) || (nd == 4 && dims[3] != 1 && dims[3] != 3) ||
-        !dims[1] || !dims[2] || dims[1] > SNGI_IMG_MAX_SIDE || dims[2] > SNGI_IMG_MAX_SIDE) {
+        !dims[1] || !dims[2] || dims[1] > SNGI_IMG_MAX_SIDE || dims[2] > SNGI_IMG_MAX_SIDE ||
+        (int64_t)dims[1] * dims[2] > SNGI_IMG_MAX_PIXELS) {
         gzclose(f);
         return sngi_fail(ctx, SNG_ERR_DATA, "%s: IDX images must be unsigned bytes of shape "
-                         "(N, H, W) or (N, H, W, 1|3) with sides up to %d", d->source,
-                         SNGI_IMG_MAX_SIDE);
+                         "(N, H, W) or (N, H, W, 1|3) with sides up to %d and at most %lld "
+                         "pixels", d->source, SNGI_IMG_MAX_SIDE,
+                         (long long)SNGI_IMG_MAX_PIXELS);
     }
     uint32_t n = dims[0];
     if (o->max_images > 0 && (int64_t)n > o->max_images) n = (uint32_t)o->max_images;
@@ -142,14 +164,28 @@ sng_status sngi_idx_load(sng_ctx *ctx, sng_dataset *d, const sng_data_opts *o) {
     free(lp);
     size_t sbytes = (size_t)sh * sw * sc;
     uint8_t *raw = st == SNG_OK ? sngi_malloc(sbytes) : NULL;
-    if (st == SNG_OK && (!raw || !(d->pix = sngi_malloc(d->img_bytes * (n ? n : 1)))))
-        st = sngi_fail(ctx, SNG_ERR_NOMEM, "%s: out of memory for %u images", d->source, n);
-    uint32_t got = 0;
+    if (st == SNG_OK && !raw)
+        st = sngi_fail(ctx, SNG_ERR_NOMEM, "%s: out of memory", d->source);
+    /* The slab grows as images arrive (doubling, capped at n): a forged count in the header
+     * costs at most twice what the file really holds. */
+    uint32_t got = 0, cap = 0;
     for (; st == SNG_OK && got < n; got++) {
+        if (got == cap) {
+            uint32_t nc = cap ? (cap > n / 2 ? n : cap * 2) : (n < 1024 ? n : 1024);
+            uint8_t *np = sngi_realloc(d->pix, d->img_bytes * nc);
+            if (!np) {
+                st = sngi_fail(ctx, SNG_ERR_NOMEM, "%s: out of memory for %u images",
+                               d->source, nc);
+                break;
+            }
+            d->pix = np;
+            cap = nc;
+        }
         if (gzread(f, raw, (unsigned)sbytes) != (int)sbytes) {
-            if (o->strict)
+            if (o->strict || !o->allow_partial)
                 st = sngi_fail(ctx, SNG_ERR_DATA, "%s: truncated IDX file: image %u of %u is "
-                               "incomplete", d->source, got + 1, n);
+                               "incomplete (data.allow_partial=1 keeps the images before it)",
+                               d->source, got + 1, n);
             else
                 st = sngi_dataset_skip(ctx, d, "", "truncated IDX file: %u of %u images read",
                                        got, n);

@@ -41,6 +41,9 @@ typedef struct sng_data_opts {
     int strict;             /* 1: the first bad entry fails the load; 0 (default): skip it and
                                record a warning (sng_dataset_n_skipped) */
     int64_t max_images;     /* stop after this many images (0: all); for quick looks */
+    int allow_partial;      /* 1: a truncated or corrupt archive or IDX file keeps what was read
+                               before the break, with a warning; 0 (default): it fails the load,
+                               naming the source and the entry */
 } sng_data_opts;
 
 /* Fills o with the defaults above (source NULL). */

@@ -49,26 +49,38 @@ sng_status sngi_image_convert(const uint8_t *src, int sc, int sh, int sw, uint8_
                               int dh, int dw);
 
 /* ---- source walking ------------------------------------------------------------------------ */
+enum { SNGI_BAD_ENTRY = 0, SNGI_BAD_STOP = 1, SNGI_BAD_DATA = 2 };
+
 typedef struct sngi_walk_cb {
     void *ud;
     /* A regular file: its path relative to the source root ('/'-separated) and its bytes
      * (borrowed for the call). Non-OK stops the walk with that status. */
     sng_status (*file)(void *ud, const char *path, const uint8_t *data, size_t n);
-    /* A directory (relative path, no trailing '/'). */
+    /* A directory (relative path, no trailing '/'); NULL: folders are only walked. */
     sng_status (*dir)(void *ud, const char *path);
-    /* An entry that could not be read: path (or NULL for the archive itself), the reason and
-     * whether the walk must stop (fatal). Non-OK stops the walk. */
+    /* An entry that could not be used: path (or NULL for the archive itself), the reason and
+     * `fatal`: SNGI_BAD_ENTRY (the entry is unusable, the walk goes on), SNGI_BAD_DATA (the
+     * archive's data for it is corrupt, the walk goes on) or SNGI_BAD_STOP (the archive is
+     * unreadable from here on: the walk stops). Non-OK stops the walk. NULL: any bad entry fails the
+     * walk with SNG_ERR_DATA naming the source, entry and reason. */
     sng_status (*bad)(void *ud, const char *path, const char *why, int fatal);
 } sngi_walk_cb;
 
 /* Walks a directory tree (names sorted, hidden entries skipped) or an archive of any format and
- * filter libarchive reads (detected by content). *kind gets "directory" or the archive format
+ * filter libarchive reads (detected by content). Only regular files are read (opened without
+ * blocking; at most SNGI_ENTRY_MAX_BYTES each); other entries are bad entries, and a folder
+ * reached twice (same device and inode: a symlink loop) is a bad entry walked once. *kind gets "directory" or the archive format
  * name (static or borrowed until return; copy it). */
 sng_status sngi_walk_path(sng_ctx *ctx, const char *path, const sngi_walk_cb *cb,
                           char *kind, size_t nkind);
 /* The same over an archive held in memory; `name` stands for it in messages. */
 sng_status sngi_walk_memory(sng_ctx *ctx, const char *name, const void *buf, size_t n,
                             const sngi_walk_cb *cb, char *kind, size_t nkind);
+/* Reads a whole regular file (opened without blocking; FIFOs and devices refused) into *buf,
+ * grown with realloc as needed (*cap its size; the caller frees *buf, also on failure), at most
+ * SNGI_ENTRY_MAX_BYTES. Sets *n; the buffer always has one spare byte after the data. Returns
+ * NULL, or the reason (static text or strerror). */
+const char *sngi_read_regular(const char *path, uint8_t **buf, size_t *cap, size_t *n);
 /* 1 when a path component starts with '.' or is __MACOSX (ignored silently). */
 int sngi_path_hidden(const char *path);
 

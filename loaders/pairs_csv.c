@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,18 +90,26 @@ sng_status sngi_pairs_csv_parse(sng_ctx *ctx, sng_dataset *d, const char *name, 
             snprintf(why, sizeof why, "expected 'path_a,path_b,label', got %d field%s", k < 0 ? 0 : k,
                      k == 1 ? "" : "s");
         else if (end == f[2] || *end)
-            snprintf(why, sizeof why, "label '%s' is not a number", f[2]);
+            snprintf(why, sizeof why, "label '%.200s' is not a number", f[2]);
         else if ((a = sng_dataset_find(d, f[0])) < 0)
-            snprintf(why, sizeof why, "'%s' is not an image of %s", f[0], d->source);
+            snprintf(why, sizeof why, "'%.200s' is not an image of %.300s", f[0], d->source);
         else if ((b = sng_dataset_find(d, f[1])) < 0)
-            snprintf(why, sizeof why, "'%s' is not an image of %s", f[1], d->source);
+            snprintf(why, sizeof why, "'%.200s' is not an image of %.300s", f[1], d->source);
+        else if (d->n_pairs == INT_MAX / 2)
+            snprintf(why, sizeof why, "more than %d pairs", INT_MAX / 2);
         if (why[0]) {
             if (d->strict) {
                 st = sngi_fail(ctx, SNG_ERR_DATA, "%s:%d: %s", name, lineno, why);
-            } else {
-                char where[300];
-                snprintf(where, sizeof where, "%s:%d", name, lineno);
+            } else { /* "FILE:LINE" sized to fit: a long name is never cut */
+                size_t wl = strlen(name) + 16;
+                char *where = sngi_malloc(wl);
+                if (!where) {
+                    st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+                    break;
+                }
+                snprintf(where, wl, "%s:%d", name, lineno);
                 st = sngi_dataset_skip(ctx, d, where, "%s", why);
+                free(where);
             }
             continue;
         }

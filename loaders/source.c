@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "loaders/loader_int.h"
 
@@ -30,46 +32,138 @@ int sngi_path_hidden(const char *path) {
     return 0;
 }
 
+/* ---- callbacks ------------------------------------------------------------------------------- */
+/* Callers may leave dir or bad NULL: folders are then only walked, and a bad entry fails the
+ * walk with the path and reason. */
+static sng_status cb_dir(sng_ctx *ctx, const sngi_walk_cb *cb, const char *path) {
+    (void)ctx;
+    return cb->dir ? cb->dir(cb->ud, path) : SNG_OK;
+}
+
+static sng_status cb_bad(sng_ctx *ctx, const sngi_walk_cb *cb, const char *src, const char *path,
+                         const char *why, int fatal) {
+    if (cb->bad) return cb->bad(cb->ud, path, why, fatal);
+    return sngi_fail(ctx, SNG_ERR_DATA, "%s%s%s: %s", src, path ? ":" : "", path ? path : "",
+                     why);
+}
+
 /* ---- directories ----------------------------------------------------------------------------- */
 static int name_cmp(const struct dirent **a, const struct dirent **b) {
     return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-/* Reads a whole file into *buf (grown as needed; *cap its size). Returns 0, or an errno. */
-static int read_file(const char *path, uint8_t **buf, size_t *cap, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return errno ? errno : EIO;
+/* Opens path for reading without blocking (a FIFO or device would otherwise hang open or read)
+ * and checks it is a regular file of at most SNGI_ENTRY_MAX_BYTES. Returns the descriptor, or -1
+ * with *why set (static text or strerror). */
+static int open_regular(const char *path, off_t *size, const char **why) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        *why = strerror(errno);
+        return -1;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        *why = "not a regular file";
+        close(fd);
+        return -1;
+    }
+    if ((uint64_t)sb.st_size > SNGI_ENTRY_MAX_BYTES) {
+        *why = "larger than 256 MiB";
+        close(fd);
+        return -1;
+    }
+    *size = sb.st_size;
+    return fd;
+}
+
+const char *sngi_read_regular(const char *path, uint8_t **buf, size_t *cap, size_t *n) {
+    off_t size;
+    const char *why;
+    int fd = open_regular(path, &size, &why);
+    if (fd < 0) return why;
     *n = 0;
     for (;;) {
         if (*n == *cap) {
             size_t nc = *cap ? *cap * 2 : 65536;
+            if (nc < (size_t)size + 1) nc = (size_t)size + 1;
             if (nc > SNGI_ENTRY_MAX_BYTES + 1) nc = SNGI_ENTRY_MAX_BYTES + 1;
-            if (nc == *cap) {
-                fclose(f);
-                return EFBIG;
+            if (nc <= *cap) {
+                close(fd);
+                return "larger than 256 MiB";
             }
             uint8_t *nb = realloc(*buf, nc);
             if (!nb) {
-                fclose(f);
-                return ENOMEM;
+                close(fd);
+                return "out of memory";
             }
             *buf = nb;
             *cap = nc;
         }
-        size_t k = fread(*buf + *n, 1, *cap - *n, f);
-        *n += k;
+        ssize_t k = read(fd, *buf + *n, *cap - *n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) {
+            why = strerror(errno);
+            close(fd);
+            return why;
+        }
         if (k == 0) break;
+        *n += (size_t)k;
     }
-    int bad = ferror(f);
-    fclose(f);
-    return bad ? EIO : 0;
+    close(fd);
+    return NULL;
+}
+
+/* Folders already walked, by (device, inode): a symlink loop or a second link to a folder is
+ * walked once. Open addressing, grown at half full. */
+typedef struct dev_ino {
+    dev_t dev;
+    ino_t ino;
+} dev_ino;
+
+typedef struct visited_set {
+    dev_ino *slot;
+    unsigned char *used;
+    size_t cap, n;
+} visited_set;
+
+static size_t di_hash(dev_t d, ino_t i, size_t cap) {
+    uint64_t h = (uint64_t)i * 0x9E3779B97F4A7C15ull ^ (uint64_t)d * 0xC2B2AE3D27D4EB4Full;
+    return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+/* Adds (dev, ino): 1 when new, 0 when already there, -1 out of memory. */
+static int visited_add(visited_set *v, dev_t dev, ino_t ino) {
+    if (2 * (v->n + 1) > v->cap) {
+        size_t nc = v->cap ? v->cap * 2 : 64;
+        visited_set nv = {calloc(nc, sizeof(dev_ino)), calloc(nc, 1), nc, 0};
+        if (!nv.slot || !nv.used) {
+            free(nv.slot);
+            free(nv.used);
+            return -1;
+        }
+        for (size_t i = 0; i < v->cap; i++)
+            if (v->used[i]) visited_add(&nv, v->slot[i].dev, v->slot[i].ino);
+        free(v->slot);
+        free(v->used);
+        *v = nv;
+    }
+    size_t i = di_hash(dev, ino, v->cap);
+    for (; v->used[i]; i = (i + 1) & (v->cap - 1))
+        if (v->slot[i].dev == dev && v->slot[i].ino == ino) return 0;
+    v->used[i] = 1;
+    v->slot[i].dev = dev;
+    v->slot[i].ino = ino;
+    v->n++;
+    return 1;
 }
 
 typedef struct dir_walk {
     sng_ctx *ctx;
     const sngi_walk_cb *cb;
+    const char *src;
     uint8_t *buf;
     size_t cap;
+    visited_set seen;
     char rel[4096];
     char full[8192];
 } dir_walk;
@@ -77,11 +171,15 @@ typedef struct dir_walk {
 /* Walks dw->full (whose relative path is dw->rel) in sorted name order. */
 static sng_status walk_dir(dir_walk *dw, int depth) {
     struct dirent **names;
+    char why[300];
     int n = scandir(dw->full, &names, NULL, name_cmp);
     if (n < 0) {
-        char why[300];
-        snprintf(why, sizeof why, "cannot list folder: %s", strerror(errno));
-        return dw->cb->bad(dw->cb->ud, dw->rel, why, depth == 0);
+        int e = errno;
+        if (depth == 0) /* the source itself: an error, not a bad entry */
+            return sngi_fail(dw->ctx, SNG_ERR_IO, "%s: cannot list folder: %s", dw->src,
+                             strerror(e));
+        snprintf(why, sizeof why, "cannot list folder: %s", strerror(e));
+        return cb_bad(dw->ctx, dw->cb, dw->src, dw->rel, why, SNGI_BAD_ENTRY);
     }
     sng_status st = SNG_OK;
     size_t lrel = strlen(dw->rel), lfull = strlen(dw->full);
@@ -89,32 +187,38 @@ static sng_status walk_dir(dir_walk *dw, int depth) {
         const char *nm = names[i]->d_name;
         if (nm[0] == '.' || !strcmp(nm, "__MACOSX")) continue;
         if (lrel + strlen(nm) + 2 >= sizeof dw->rel || lfull + strlen(nm) + 2 >= sizeof dw->full) {
-            st = dw->cb->bad(dw->cb->ud, nm, "path too long", 0);
+            st = cb_bad(dw->ctx, dw->cb, dw->src, nm, "path too long", 0);
             continue;
         }
+        /* Lengths checked above: neither snprintf can truncate. */
         snprintf(dw->rel + lrel, sizeof dw->rel - lrel, "%s%s", lrel ? "/" : "", nm);
         snprintf(dw->full + lfull, sizeof dw->full - lfull, "/%s", nm);
         struct stat sb;
         if (stat(dw->full, &sb) != 0) {
-            char why[300];
             snprintf(why, sizeof why, "cannot stat: %s", strerror(errno));
-            st = dw->cb->bad(dw->cb->ud, dw->rel, why, 0);
+            st = cb_bad(dw->ctx, dw->cb, dw->src, dw->rel, why, 0);
         } else if (S_ISDIR(sb.st_mode)) {
-            if (depth + 1 >= WALK_MAX_DEPTH)
-                st = dw->cb->bad(dw->cb->ud, dw->rel, "folders nested too deep", 0);
-            else if ((st = dw->cb->dir(dw->cb->ud, dw->rel)) == SNG_OK)
+            int fresh = visited_add(&dw->seen, sb.st_dev, sb.st_ino);
+            if (fresh < 0)
+                st = sngi_fail(dw->ctx, SNG_ERR_NOMEM, "out of memory");
+            else if (!fresh)
+                st = cb_bad(dw->ctx, dw->cb, dw->src, dw->rel,
+                            "folder already walked (a symlink loop or second link): skipped", 0);
+            else if (depth + 1 >= WALK_MAX_DEPTH)
+                st = cb_bad(dw->ctx, dw->cb, dw->src, dw->rel, "folders nested too deep", 0);
+            else if ((st = cb_dir(dw->ctx, dw->cb, dw->rel)) == SNG_OK)
                 st = walk_dir(dw, depth + 1);
         } else if (S_ISREG(sb.st_mode)) {
             size_t len = 0;
-            int e = read_file(dw->full, &dw->buf, &dw->cap, &len);
+            const char *e = sngi_read_regular(dw->full, &dw->buf, &dw->cap, &len);
             if (e) {
-                char why[300];
-                snprintf(why, sizeof why, "cannot read: %s",
-                         e == EFBIG ? "larger than 256 MiB" : strerror(e));
-                st = dw->cb->bad(dw->cb->ud, dw->rel, why, 0);
+                snprintf(why, sizeof why, "cannot read: %s", e);
+                st = cb_bad(dw->ctx, dw->cb, dw->src, dw->rel, why, 0);
             } else {
                 st = dw->cb->file(dw->cb->ud, dw->rel, dw->buf, len);
             }
+        } else {
+            st = cb_bad(dw->ctx, dw->cb, dw->src, dw->rel, "not a regular file: skipped", 0);
         }
         dw->rel[lrel] = 0;
         dw->full[lfull] = 0;
@@ -214,32 +318,38 @@ static sng_status walk_archive(sng_ctx *ctx, struct archive *a, const char *name
                 st = archive_fail(ctx, a, name, head, nhead);
             else {
                 const char *m = archive_error_string(a);
-                st = cb->bad(cb->ud, NULL, m ? m : "archive read error", 1);
+                st = cb_bad(ctx, cb, name, NULL, m ? m : "archive read error", SNGI_BAD_STOP);
             }
             break;
         }
         first = 0;
         const char *pn = archive_entry_pathname(e);
         if (!pn) pn = archive_entry_pathname_utf8(e);
-        snprintf(path, sizeof path, "%s", pn ? pn : "");
+        if (!pn) pn = "";
+        if (strlen(pn) >= sizeof path) {
+            if ((st = cb_bad(ctx, cb, name, pn, "entry path longer than 4095 bytes", 0)))
+                break;
+            continue;
+        }
+        memcpy(path, pn, strlen(pn) + 1);
         char *p = clean_path(path);
         if (!p) {
-            if (pn && *pn && strcmp(pn, "./") && strcmp(pn, "/") && strcmp(pn, "."))
-                if ((st = cb->bad(cb->ud, pn, "unsafe or empty entry path", 0)) != SNG_OK) break;
+            if (*pn && strcmp(pn, "./") && strcmp(pn, "/") && strcmp(pn, "."))
+                if ((st = cb_bad(ctx, cb, name, pn, "unsafe or empty entry path", 0))) break;
             continue;
         }
         if (sngi_path_hidden(p)) continue;
         mode_t ft = archive_entry_filetype(e);
         if (ft == AE_IFDIR) {
-            if ((st = cb->dir(cb->ud, p)) != SNG_OK) break;
+            if ((st = cb_dir(ctx, cb, p)) != SNG_OK) break;
             continue;
         }
         if (ft != AE_IFREG) {
-            if ((st = cb->bad(cb->ud, p, "not a regular file", 0)) != SNG_OK) break;
+            if ((st = cb_bad(ctx, cb, name, p, "not a regular file", 0)) != SNG_OK) break;
             continue;
         }
         size_t n = 0;
-        int fatal = 0;
+        int fatal = SNGI_BAD_DATA;
         const char *err = NULL;
         for (;;) {
             if (n == cap) {
@@ -248,6 +358,7 @@ static sng_status walk_archive(sng_ctx *ctx, struct archive *a, const char *name
                 uint8_t *nb = nc > cap ? realloc(buf, nc) : NULL;
                 if (!nb) {
                     err = nc > cap ? "out of memory" : "entry larger than 256 MiB";
+                    fatal = SNGI_BAD_ENTRY;
                     break;
                 }
                 buf = nb;
@@ -259,7 +370,7 @@ static sng_status walk_archive(sng_ctx *ctx, struct archive *a, const char *name
                 if (k == ARCHIVE_WARN) continue;
                 err = archive_error_string(a);
                 if (!err) err = "read error";
-                fatal = k == ARCHIVE_FATAL;
+                if (k == ARCHIVE_FATAL) fatal = SNGI_BAD_STOP;
                 break;
             }
             n += (size_t)k;
@@ -267,8 +378,8 @@ static sng_status walk_archive(sng_ctx *ctx, struct archive *a, const char *name
         if (err) {
             char why[600];
             snprintf(why, sizeof why, "cannot read entry: %s", err);
-            st = cb->bad(cb->ud, p, why, fatal);
-            if (st != SNG_OK || fatal) break;
+            st = cb_bad(ctx, cb, name, p, why, fatal);
+            if (st != SNG_OK || fatal == SNGI_BAD_STOP) break;
             continue;
         }
         if ((st = cb->file(cb->ud, p, buf, n)) != SNG_OK) break;
@@ -301,40 +412,56 @@ sng_status sngi_walk_memory(sng_ctx *ctx, const char *name, const void *buf, siz
 
 sng_status sngi_walk_path(sng_ctx *ctx, const char *path, const sngi_walk_cb *cb, char *kind,
                           size_t nkind) {
+    /* Non-blocking open, then fstat: a FIFO or device given as a source is refused, not read. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", path, strerror(errno));
     struct stat sb;
-    if (stat(path, &sb) != 0)
-        return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", path, strerror(errno));
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", path, strerror(e));
+    }
     if (S_ISDIR(sb.st_mode)) {
+        close(fd);
         if (kind) snprintf(kind, nkind, "directory");
         dir_walk *dw = calloc(1, sizeof *dw);
         if (!dw) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
         dw->ctx = ctx;
         dw->cb = cb;
+        dw->src = path;
         if (strlen(path) >= sizeof dw->full) {
             free(dw);
             return sngi_fail(ctx, SNG_ERR_IO, "%s: path too long", path);
         }
-        snprintf(dw->full, sizeof dw->full, "%s", path);
-        sng_status st = walk_dir(dw, 0);
+        memcpy(dw->full, path, strlen(path) + 1);
+        sng_status st = visited_add(&dw->seen, sb.st_dev, sb.st_ino) < 0
+                            ? sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory")
+                            : walk_dir(dw, 0);
+        free(dw->seen.slot);
+        free(dw->seen.used);
         free(dw->buf);
         free(dw);
         return st;
     }
-    uint8_t head[8];
-    size_t nhead = 0;
-    FILE *f = fopen(path, "rb");
-    if (f) {
-        nhead = fread(head, 1, sizeof head, f);
-        fclose(f);
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return sngi_fail(ctx, SNG_ERR_IO, "%s: not a regular file or directory", path);
     }
+    uint8_t head[8];
+    ssize_t k = pread(fd, head, sizeof head, 0);
+    size_t nhead = k > 0 ? (size_t)k : 0;
     struct archive *a = archive_open_reader();
-    if (!a) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    if (!a) {
+        close(fd);
+        return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    }
     sng_status st;
-    if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
+    if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
         st = archive_fail(ctx, a, path, head, nhead);
     } else {
         st = walk_archive(ctx, a, path, head, nhead, cb, kind, nkind);
     }
     archive_read_free(a);
+    close(fd);
     return st;
 }

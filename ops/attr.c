@@ -21,6 +21,11 @@ sng_status sngi_op_fail(sng_op_ctx *c, sng_status st, const char *fmt, ...) {
     return sngi_fail_node(c->ctx, st, c->node, "%s", msg);
 }
 
+sng_status sngi_attr_missing(sng_op_ctx *c, const char *key) {
+    c->missing = key;
+    return sngi_op_fail(c, SNG_ERR_MODEL, "missing required attribute '%s'", key);
+}
+
 int sngi_attr_raw(sng_op_ctx *c, const char *key, const char **val) {
     for (int i = 0; i < c->node->n_kv; i++)
         if (strcmp(c->node->kv[i].key, key) == 0) {
@@ -56,7 +61,7 @@ sng_status sngi_attr_int(sng_op_ctx *c, const char *key, int def, int lo, int hi
 sng_status sngi_attr_int_req(sng_op_ctx *c, const char *key, int lo, int hi, int *out) {
     const char *v;
     if (!sngi_attr_raw(c, key, &v))
-        return sngi_op_fail(c, SNG_ERR_MODEL, "missing required attribute '%s'", key);
+        return sngi_attr_missing(c, key);
     return parse_int(c, key, v, lo, hi, out);
 }
 

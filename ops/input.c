@@ -14,7 +14,7 @@ static sng_status input_parse(sng_op_ctx *c, void *attr) {
     input_attr *a = attr;
     const char *v;
     if (!sngi_attr_raw(c, "shape", &v))
-        return sngi_op_fail(c, SNG_ERR_MODEL, "missing required attribute 'shape'");
+        return sngi_attr_missing(c, "shape");
     if (sngi_shape_parse(v, &a->shape))
         return sngi_op_fail(c, SNG_ERR_MODEL,
                             "attribute shape=\"%s\" is not a list of 1 to 4 positive sizes", v);

@@ -50,6 +50,7 @@ typedef struct sng_op_ctx {
     sng_graph *g;
     int node_id;
     sngi_node *node;
+    const char *missing; /* set by sngi_attr_missing: the required attribute absent (borrowed) */
 } sng_op_ctx;
 
 /* What a kernel sees at run time. Pointers index the planned arena/slab. */
@@ -118,6 +119,10 @@ sng_status sngi_attr_enum(sng_op_ctx *c, const char *key, const char *const *nam
 sng_status sngi_attr_bool(sng_op_ctx *c, const char *key, int def, int *out);
 /* init="he|he_uniform|glorot|glorot_normal|normal|uniform|zeros|ones", init_scale="0.01". */
 sng_status sngi_attr_init(sng_op_ctx *c, sngi_init def, sngi_init *out, float *scale);
+
+/* Fails with "missing required attribute 'key'" and records key in c->missing, so the compiler
+ * can point at a misspelt attribute instead without reading the message. key must outlive c. */
+sng_status sngi_attr_missing(sng_op_ctx *c, const char *key);
 
 /* Fails at the node with "FILE:LINE: error: <elem name=..>: msg". */
 sng_status sngi_op_fail(sng_op_ctx *c, sng_status st, const char *fmt, ...)

@@ -21,7 +21,7 @@ static sng_status reshape_parse(sng_op_ctx *c, void *attr) {
     reshape_attr *a = attr;
     const char *v;
     if (!sngi_attr_raw(c, "shape", &v))
-        return sngi_op_fail(c, SNG_ERR_MODEL, "missing required attribute 'shape'");
+        return sngi_attr_missing(c, "shape");
     const char *p = v;
     int n_free = 0;
     a->nd = 0;

@@ -3,6 +3,9 @@
  * over random lifetimes and random DAG models, planned vs unplanned execution, determinism.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/gradcheck.h"
@@ -489,6 +492,196 @@ static void test_exec_deterministic_20_steps(void) {
     CU_ASSERT(a[19] != a[0]); /* it did train */
 }
 
+/* An n-input op over inputs x0..x{n-1} of shape 2: "<op name='y' in='x0 x1 ...'/>". Caller
+ * frees. */
+static char *wide_xml(const char *op, int n) {
+    size_t cap = (size_t)n * 64 + 256, k = 0;
+    char *x = malloc(cap);
+    k += (size_t)snprintf(x + k, cap - k, "<model>");
+    for (int i = 0; i < n; i++)
+        k += (size_t)snprintf(x + k, cap - k, "<input name='x%d' shape='2'/>", i);
+    k += (size_t)snprintf(x + k, cap - k, "<%s name='y' in='", op);
+    for (int i = 0; i < n; i++) k += (size_t)snprintf(x + k, cap - k, "%sx%d", i ? " " : "", i);
+    snprintf(x + k, cap - k, "'/><output name='y'/></model>");
+    return x;
+}
+
+/* add and concat with many more inputs than any fixed array (there was one of 16): every input
+ * is read, forward and backward. */
+static void test_exec_many_inputs(void) {
+    const int sizes[] = {17, 40, 1000};
+    for (int t = 0; t < 3; t++) {
+        int n = sizes[t];
+        for (int op = 0; op < 2; op++) {
+            char *xml = wide_xml(op ? "concat" : "add", n);
+            sng_ctx *ctx = sng_ctx_new();
+            sng_graph *g = NULL;
+            CU_ASSERT_EQUAL_FATAL(sng_graph_load_string(ctx, xml, strlen(xml), "wide", NULL, &g),
+                                  SNG_OK);
+            sng_session *s = mk(ctx, g, 1, 1, 2);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+            char nm[16];
+            for (int i = 0; i < n; i++) {
+                snprintf(nm, sizeof nm, "x%d", i);
+                float *x = sng_session_value(s, nm, NULL);
+                x[0] = (float)i;
+                x[1] = 1.0f;
+            }
+            CU_ASSERT_EQUAL(sng_session_forward(s, NULL), SNG_OK);
+            int64_t m;
+            float *y = sng_session_value(s, "y", &m);
+            CU_ASSERT_EQUAL(m, op ? 2 * n : 2);
+            if (op) {
+                int bad = 0;
+                for (int i = 0; i < n; i++) bad += y[2 * i] != (float)i || y[2 * i + 1] != 1.0f;
+                CU_ASSERT_EQUAL(bad, 0);
+            } else {
+                CU_ASSERT_DOUBLE_EQUAL(y[0], n * (n - 1) / 2.0, 1e-3);
+                CU_ASSERT_DOUBLE_EQUAL(y[1], n, 1e-3);
+            }
+            float *gy = sng_session_grad(s, "y", NULL);
+            if (gy) {
+                for (int64_t k = 0; k < m; k++) gy[k] = 1.0f;
+                CU_ASSERT_EQUAL(sng_session_backward(s), SNG_OK);
+                snprintf(nm, sizeof nm, "x%d", n - 1);
+                float *gx = sng_session_grad(s, nm, NULL);
+                if (gx) CU_ASSERT_DOUBLE_EQUAL(gx[0], 1.0, 1e-6);
+            }
+            sng_session_free(s);
+            sng_graph_free(g);
+            sng_ctx_free(ctx);
+            free(xml);
+        }
+    }
+}
+
+/* Thread counts beyond SNG_MAX_THREADS (libgomp aborts on a team it cannot create) and negative
+ * ones are refused when the session is built, with the limit in the message. */
+static void test_exec_threads_limit(void) {
+    const char *xml = "<model><input name='a' shape='4'/><relu name='r' in='a'/>"
+                      "<output name='r'/></model>";
+    sng_ctx *ctx = sng_ctx_new();
+    sng_graph *g;
+    CU_ASSERT_EQUAL_FATAL(sng_graph_load_string(ctx, xml, strlen(xml), "t", NULL, &g), SNG_OK);
+    sng_session_opts o;
+    sng_session_opts_init(&o);
+    sng_session *s = NULL;
+    const int bad[] = {SNG_MAX_THREADS + 1, 100000, -1};
+    for (int i = 0; i < 3; i++) {
+        o.threads = bad[i];
+        CU_ASSERT_EQUAL(sng_session_new(ctx, g, &o, &s), SNG_ERR_USAGE);
+        CU_ASSERT_PTR_NULL(s);
+        CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "threads must be between 0"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "4096"));
+    }
+    o.threads = 2;
+    CU_ASSERT_EQUAL(sng_session_new(ctx, g, &o, &s), SNG_OK);
+    sng_session_free(s);
+    sng_graph_free(g);
+    sng_ctx_free(ctx);
+}
+
+/* Sessions planned from several threads at once get the plan a lone thread gets (the planner's
+ * sort once kept its context in a static). */
+typedef struct plan_job {
+    const sng_graph *g;
+    int64_t arena[40];
+} plan_job;
+
+static void *plan_many(void *arg) {
+    plan_job *j = arg;
+    sng_ctx *ctx = sng_ctx_new();
+    for (int i = 0; i < 40; i++) {
+        sng_session_opts o;
+        sng_session_opts_init(&o);
+        o.batch = 1 + i % 5;
+        o.threads = 1;
+        sng_session *s = NULL;
+        j->arena[i] = -1;
+        if (sng_session_new(ctx, j->g, &o, &s) == SNG_OK) {
+            sng_plan_stats ps;
+            sng_session_plan_stats(s, &ps);
+            j->arena[i] = ps.arena_bytes;
+            sng_session_free(s);
+        }
+    }
+    sng_ctx_free(ctx);
+    return NULL;
+}
+
+static void test_plan_concurrent_sessions_same_plan(void) {
+    sngi_rng rng;
+    sngi_rng_seed(&rng, 7);
+    char *xml = random_dag(&rng, 22);
+    sng_ctx *ctx = sng_ctx_new();
+    sng_graph *g = NULL;
+    CU_ASSERT_EQUAL_FATAL(sng_graph_load_string(ctx, xml, strlen(xml), "dag", NULL, &g), SNG_OK);
+    plan_job alone = {g, {0}}, jobs[4];
+    plan_many(&alone);
+    pthread_t th[4];
+    for (int k = 0; k < 4; k++) {
+        jobs[k].g = g;
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&th[k], NULL, plan_many, &jobs[k]), 0);
+    }
+    for (int k = 0; k < 4; k++) pthread_join(th[k], NULL);
+    int diff = 0;
+    for (int k = 0; k < 4; k++)
+        for (int i = 0; i < 40; i++) diff += jobs[k].arena[i] != alone.arena[i];
+    CU_ASSERT_EQUAL(diff, 0);
+    sng_graph_free(g);
+    sng_ctx_free(ctx);
+    free(xml);
+}
+
+/* Making the k-th allocation of a session build fail, for every k until the build succeeds:
+ * each failure is SNG_ERR_NOMEM with no session handed out (and, under ASan, nothing leaked). */
+static void test_exec_alloc_fail_walk_session(void) {
+    const char *xml = tied_xml("br", "br");
+    sng_ctx *ctx = sng_ctx_new();
+    sng_graph *g;
+    CU_ASSERT_EQUAL_FATAL(sng_graph_load_string(ctx, xml, strlen(xml), "t", NULL, &g), SNG_OK);
+    for (int mode = 0; mode < 3; mode++) {
+        sng_session_opts o;
+        sng_session_opts_init(&o);
+        o.batch = 3;
+        o.opt_slots = 1;
+        o.unplanned = mode == 2;
+        const char *ho[] = {"head2", NULL}, *hf[] = {"r", NULL};
+        if (mode == 1) { /* inference with feeds and outputs */
+            o.training = 0;
+            o.outputs = ho;
+            o.feeds = hf;
+        }
+        long k;
+        int n_nomem = 0, n_other = 0;
+        for (k = 0; k < 100000; k++) {
+            sng_session *s = (sng_session *)1;
+            sngi_alloc_fail_after(k);
+            sng_status st = sng_session_new(ctx, g, &o, &s);
+            sngi_alloc_fail_after(-1);
+            if (st == SNG_OK) {
+                CU_ASSERT_PTR_NOT_NULL(s);
+                CU_ASSERT_EQUAL(sng_session_forward(s, NULL), SNG_OK);
+                sng_session_free(s);
+                break;
+            }
+            CU_ASSERT_PTR_NULL(s);
+            if (st == SNG_ERR_NOMEM) {
+                n_nomem++;
+            } else {
+                n_other++;
+                fprintf(stderr, "\n  mode %d, fail after %ld allocations: %s: %s", mode, k,
+                        sng_status_str(st), sng_ctx_errmsg(ctx));
+            }
+        }
+        CU_ASSERT(k < 100000);
+        CU_ASSERT(n_nomem > 20);
+        CU_ASSERT_EQUAL(n_other, 0);
+    }
+    sng_graph_free(g);
+    sng_ctx_free(ctx);
+}
+
 static CU_TestInfo exec_tests[] = {
     {"test_exec_deterministic_20_steps", test_exec_deterministic_20_steps},
     {"test_exec_kink_freeze_replays_decisions", test_exec_kink_freeze_replays_decisions},
@@ -501,6 +694,9 @@ static CU_TestInfo exec_tests[] = {
     {"test_exec_fanout_gradcheck", test_exec_fanout_gradcheck},
     {"test_exec_tied_gradient_is_sum", test_exec_tied_gradient_is_sum},
     {"test_exec_budget_refuses_with_fitting_batch", test_exec_budget_refuses_with_fitting_batch},
+    {"test_exec_many_inputs", test_exec_many_inputs},
+    {"test_exec_threads_limit", test_exec_threads_limit},
+    {"test_exec_alloc_fail_walk_session", test_exec_alloc_fail_walk_session},
     CU_TEST_INFO_NULL,
 };
 
@@ -508,6 +704,7 @@ static CU_TestInfo plan_tests[] = {
     {"test_plan_random_lifetimes_never_overlap", test_plan_random_lifetimes_never_overlap},
     {"test_plan_random_dags_planned_equals_unplanned",
      test_plan_random_dags_planned_equals_unplanned},
+    {"test_plan_concurrent_sessions_same_plan", test_plan_concurrent_sessions_same_plan},
     CU_TEST_INFO_NULL,
 };
 

@@ -711,8 +711,13 @@ static void test_bad_archives(void) {
         o.strict = 1;
         load_opts(&o, SNG_ERR_DATA, ".cut");
         o.strict = 0;
-        if (k == 0) { /* zip: the entries before the cut are read, the loss is reported */
+        if (k == 0) { /* zip: fails naming the entry; with allow_partial the entries before the
+                         cut are read and the loss is reported */
+            load_opts(&o, SNG_ERR_DATA, "whole.zip.cut: corrupt or truncated after entry 'x/G");
+            load_opts(&o, SNG_ERR_DATA, "data.allow_partial=1");
+            o.allow_partial = 1;
             sng_dataset *d = load_opts(&o, SNG_OK, NULL);
+            o.allow_partial = 0;
             if (d) {
                 CU_ASSERT(sng_dataset_n_images(d) > 0 && sng_dataset_n_images(d) < 20);
                 CU_ASSERT(has_skip(d, "", "later entries are missing"));
@@ -721,7 +726,9 @@ static void test_bad_archives(void) {
         } else { /* a small tar.gz is cut before its first header can be read */
             sng_ctx *ctx = sng_ctx_new();
             sng_dataset *d = NULL;
+            o.allow_partial = 1;
             sng_status st = sng_dataset_load(ctx, &o, &d);
+            o.allow_partial = 0;
             if (st == SNG_OK) {
                 CU_ASSERT(has_skip(d, "", "later entries are missing"));
                 sng_dataset_free(d);
@@ -771,6 +778,85 @@ static void test_bad_archives(void) {
     free(t);
 }
 
+/* ---- the walker itself -------------------------------------------------------------------------- */
+typedef struct walk_count {
+    int files, bad;
+    char last_bad[512];
+} walk_count;
+
+static sng_status count_file(void *ud, const char *path, const uint8_t *data, size_t n) {
+    (void)path, (void)data, (void)n;
+    ((walk_count *)ud)->files++;
+    return SNG_OK;
+}
+
+static sng_status count_bad(void *ud, const char *path, const char *why, int fatal) {
+    walk_count *w = ud;
+    (void)fatal;
+    w->bad++;
+    snprintf(w->last_bad, sizeof w->last_bad, "%s: %s", path ? path : "", why);
+    return SNG_OK;
+}
+
+/* Subfolders and folder entries with no dir callback (as embed, gallery add --from and
+ * init_from walk); symlink loops walked once; a FIFO neither blocks nor is read. */
+static void test_walker_dirs_loops_fifo(void) {
+    alarm(60); /* a walk that blocks on the FIFO or loops fails the test instead of hanging */
+    tset *t = calloc(1, sizeof *t);
+    make_omni(t, "people", 1, 2, 3, 0);
+    ts_dir(t, "people");
+    ts_dir(t, "people/G0");
+    const char *dir = write_dir(t, "walk_dir");
+    const char *zip = write_archive(t, "walk_dirs.zip", "zip", "none");
+    sng_ctx *ctx = sng_ctx_new();
+    walk_count w = {0};
+    sngi_walk_cb only_files = {.ud = &w, .file = count_file};
+    CU_ASSERT_EQUAL(sngi_walk_path(ctx, dir, &only_files, NULL, 0), SNG_OK);
+    CU_ASSERT_EQUAL(w.files, 6);
+    memset(&w, 0, sizeof w);
+    CU_ASSERT_EQUAL(sngi_walk_path(ctx, zip, &only_files, NULL, 0), SNG_OK);
+    CU_ASSERT_EQUAL(w.files, 6);
+    /* Loops: x -> ., y -> ., up -> .. each reached folder is walked once. */
+    char p[1024];
+    snprintf(p, sizeof p, "%s/people/x", dir);
+    CU_ASSERT_EQUAL(symlink(".", p), 0);
+    snprintf(p, sizeof p, "%s/people/y", dir);
+    CU_ASSERT_EQUAL(symlink(".", p), 0);
+    snprintf(p, sizeof p, "%s/people/G0/up", dir);
+    CU_ASSERT_EQUAL(symlink("..", p), 0);
+    snprintf(p, sizeof p, "%s/people/G0/c00/fifo.png", dir);
+    CU_ASSERT_EQUAL(mkfifo(p, 0644), 0);
+    sngi_walk_cb counting = {.ud = &w, .file = count_file, .bad = count_bad};
+    memset(&w, 0, sizeof w);
+    CU_ASSERT_EQUAL(sngi_walk_path(ctx, dir, &counting, NULL, 0), SNG_OK);
+    CU_ASSERT_EQUAL(w.files, 6);
+    CU_ASSERT_EQUAL(w.bad, 4); /* fifo, up, x, y */
+    /* With no bad callback the first such entry fails the walk, naming it. */
+    memset(&w, 0, sizeof w);
+    CU_ASSERT_EQUAL(sngi_walk_path(ctx, dir, &only_files, NULL, 0), SNG_ERR_DATA);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "people/G0/c00/fifo.png: "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "not a regular file"));
+    /* The FIFO as the source itself is refused at once. */
+    CU_ASSERT_EQUAL(sngi_walk_path(ctx, p, &counting, NULL, 0), SNG_ERR_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "not a regular file or directory"));
+    /* The dataset loader skips the loops with a warning and keeps every image once. */
+    sng_data_opts o;
+    sng_data_opts_init(&o);
+    o.source = dir;
+    sng_dataset *d = load_opts(&o, SNG_OK, NULL);
+    if (d) {
+        CU_ASSERT_EQUAL(sng_dataset_n_images(d), 6);
+        sng_dataset_free(d);
+    }
+    /* A FIFO as the pairs list is refused, not read. */
+    o.pairs_csv = p;
+    load_opts(&o, SNG_ERR_IO, "fifo.png' is neither a readable file (not a regular file)");
+    alarm(0);
+    sng_ctx_free(ctx);
+    ts_free(t);
+    free(t);
+}
+
 /* ---- IDX -------------------------------------------------------------------------------------- */
 static void write_idx(const char *path, int gz, int n, int h, int w, int trunc) {
     gzFile f = gzopen(path, gz ? "wb" : "wbT");
@@ -801,6 +887,44 @@ static void write_idx(const char *path, int gz, int n, int h, int w, int trunc) 
     gzclose(f);
 }
 
+/* Writes an IDX header with the given count and dims plus `extra` bytes of data. */
+static void write_idx_header(const char *path, uint8_t kind, uint32_t n, uint32_t h, uint32_t w,
+                             int extra) {
+    FILE *f = fopen(path, "wb");
+    uint8_t hdr[16] = {0, 0, 8, kind};
+    uint32_t dims[3] = {n, h, w};
+    for (int i = 0; i < 3; i++)
+        for (int b = 0; b < 4; b++) hdr[4 + 4 * i + b] = (uint8_t)(dims[i] >> (24 - 8 * b));
+    fwrite(hdr, 1, kind == 3 ? 16 : 8, f);
+    for (int i = 0; i < extra; i++) fputc(i & 7, f);
+    fclose(f);
+}
+
+/* Forged counts and sizes: a tiny file claiming a billion images or labels fails as truncated
+ * (memory grows with what the file holds), and an image over the pixel limit is refused
+ * before anything is allocated for it. */
+static void test_idx_forged_header(void) {
+    char img[600], lab[600];
+    snprintf(img, sizeof img, "%s/forged-images-idx3-ubyte", sngt_tmpdir());
+    snprintf(lab, sizeof lab, "%s/forged-labels-idx1-ubyte", sngt_tmpdir());
+    sng_data_opts o;
+    sng_data_opts_init(&o);
+    o.source = img;
+    write_idx_header(img, 3, 1000000000u, 4096, 4096, 100);
+    write_idx_header(lab, 1, 1000000000u, 0, 0, 100);
+    load_opts(&o, SNG_ERR_DATA, "truncated IDX labels file: 100 of 1000000000 labels");
+    /* Labels that are all there, images that are not: truncated at the first image. */
+    write_idx_header(img, 3, 3, 4096, 4096, 100);
+    write_idx_header(lab, 1, 3, 0, 0, 3);
+    load_opts(&o, SNG_ERR_DATA, "image 1 of 3 is incomplete");
+    write_idx_header(img, 3, 200000000u, 16, 16, 16 * 16 * 5);
+    write_idx_header(lab, 1, 200000000u, 0, 0, 5);
+    load_opts(&o, SNG_ERR_DATA, "truncated IDX labels file");
+    /* 16384 x 16384 is within the side limit but over the pixel limit. */
+    write_idx_header(img, 3, 1, 16384, 16384, 0);
+    load_opts(&o, SNG_ERR_DATA, "pixels");
+}
+
 static void test_idx(void) {
     char p[600];
     for (int gz = 0; gz < 2; gz++) {
@@ -829,11 +953,14 @@ static void test_idx(void) {
     o.source = p;
     o.strict = 1;
     load_opts(&o, SNG_ERR_DATA, "truncated IDX file");
-    o.strict = 0;
+    o.strict = 0; /* not strict: a truncated file still fails, unless partial data is allowed */
+    load_opts(&o, SNG_ERR_DATA, "image 9 of 10 is incomplete (data.allow_partial=1");
+    o.allow_partial = 1;
     sng_dataset *d = load_opts(&o, SNG_OK, NULL);
     CU_ASSERT_EQUAL(sng_dataset_n_images(d), 8);
     CU_ASSERT(has_skip(d, "", "truncated IDX"));
     sng_dataset_free(d);
+    o.allow_partial = 0;
     o.idx_labels = "/nonexistent/labels";
     load_opts(&o, SNG_ERR_IO, "IDX labels '/nonexistent/labels'");
 }
@@ -1335,6 +1462,18 @@ static void test_cli_data(void) {
     CU_ASSERT_EQUAL(sngt_cli("sngraph data x --bogus"), 2);
     CU_ASSERT_EQUAL(sngt_cli("sngraph data x --size 2x3"), 2);
     CU_ASSERT_EQUAL(sngt_cli("sngraph data x --depth zero"), 2);
+    /* A truncated archive: non-zero exit naming it, unless --allow-partial. */
+    const char *z = write_archive(t, "cli_cut.zip", "zip", "none");
+    struct stat zs;
+    CU_ASSERT_EQUAL_FATAL(stat(z, &zs), 0);
+    CU_ASSERT_EQUAL(truncate(z, zs.st_size * 6 / 10), 0);
+    snprintf(cmd, sizeof cmd, "sngraph data %s", z);
+    CU_ASSERT_EQUAL(sngt_cli(cmd), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "cli_cut.zip: "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "data.allow_partial=1 keeps the entries before it"));
+    snprintf(cmd, sizeof cmd, "sngraph data %s --allow-partial", z);
+    CU_ASSERT_EQUAL(sngt_cli(cmd), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "later entries are missing"));
     CU_ASSERT_EQUAL(sngt_cli("sngraph data /nonexistent/source.zip"), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "/nonexistent/source.zip: No such file"));
     ts_free(t);
@@ -1453,7 +1592,9 @@ static CU_TestInfo source_tests[] = {
     {"resize_and_wrong_size_on_load", test_resize_on_load},
     {"bad_entries_strict_and_lenient", test_bad_entries},
     {"truncated_corrupt_missing_sources", test_bad_archives},
+    {"walker_subdirs_loops_fifo", test_walker_dirs_loops_fifo},
     {"idx_plain_gz_truncated", test_idx},
+    {"idx_forged_header_bounded", test_idx_forged_header},
     {"pairs_csv_in_archive_and_on_disk", test_pairs_csv},
     {"memory_within_1_2x_pixels", test_memory_bound},
     {"cli_data_text_json_errors", test_cli_data},

@@ -542,6 +542,86 @@ static void test_model_alloc_fail_walk(void) {
     sng_ctx_free(ctx);
 }
 
+/* Long but legal names and scopes are kept whole: three nested instances with 250-byte params
+ * scopes around a batchnorm with a 200-byte name give four distinct parameters (a cut name once
+ * merged them into one), and a 1,000-reference in= list keeps every reference. */
+static void test_model_long_scopes_and_lists(void) {
+    char p1[251], p2[251], p3[251], bn[201];
+    memset(p1, 'p', 250), memset(p2, 'q', 250), memset(p3, 'r', 250), memset(bn, 'b', 200);
+    p1[250] = p2[250] = p3[250] = bn[200] = 0;
+    size_t cap = 8192;
+    char *xml = malloc(cap);
+    snprintf(xml, cap,
+             "<model><input name='x' shape='4'/>"
+             "<subgraph name='s3'><input name='i'/><batchnorm name='%s' in='i'/>"
+             "<output name='%s'/></subgraph>"
+             "<subgraph name='s2'><input name='i'/><instance name='c' of='s3' in='i' "
+             "params='%s'/><output name='c'/></subgraph>"
+             "<subgraph name='s1'><input name='i'/><instance name='b' of='s2' in='i' "
+             "params='%s'/><output name='b'/></subgraph>"
+             "<instance name='a' of='s1' in='x' params='%s'/><output name='a'/></model>",
+             bn, bn, p3, p2, p1);
+    sng_ctx *ctx = sng_ctx_new();
+    sng_graph *g = NULL;
+    CU_ASSERT_EQUAL_FATAL(sng_graph_load_string(ctx, xml, strlen(xml), "long", NULL, &g), SNG_OK);
+    CU_ASSERT_EQUAL(g->n_params, 4);
+    for (int i = 0; i < g->n_params; i++) {
+        CU_ASSERT(strlen(g->params[i].name) > 950);
+        CU_ASSERT_PTR_NOT_NULL(strstr(g->params[i].name, "/running_var") ||
+                               strstr(g->params[i].name, "/running_mean") ||
+                               strstr(g->params[i].name, "/gamma") ||
+                               strstr(g->params[i].name, "/beta"));
+    }
+    sng_graph_free(g);
+    /* 1,000 inputs into one concat. */
+    size_t k = 0;
+    cap = 64 * 1000 + 256;
+    xml = realloc(xml, cap);
+    k += (size_t)snprintf(xml + k, cap - k, "<model>");
+    for (int i = 0; i < 1000; i++)
+        k += (size_t)snprintf(xml + k, cap - k, "<input name='input_%04d' shape='1'/>", i);
+    k += (size_t)snprintf(xml + k, cap - k, "<concat name='c' in='");
+    for (int i = 0; i < 1000; i++) k += (size_t)snprintf(xml + k, cap - k, " input_%04d", i);
+    snprintf(xml + k, cap - k, "'/><output name='c'/></model>");
+    CU_ASSERT_EQUAL_FATAL(sng_graph_load_string(ctx, xml, strlen(xml), "wide", NULL, &g), SNG_OK);
+    int c = sngi_graph_find(g, "c");
+    CU_ASSERT_EQUAL(g->nodes[c].n_in, 1000);
+    CU_ASSERT_EQUAL(g->nodes[c].shape.d[0], 1000);
+    sng_graph_free(g);
+    /* A qualified name past the reader's limit is refused at its element, not cut: five nested
+     * 250-byte instance names. */
+    char deep[8192];
+    k = (size_t)snprintf(deep, sizeof deep, "<model><input name='x' shape='4'/>\n"
+                         "<subgraph name='s0'><input name='i'/><relu name='%s' in='i'/>"
+                         "<output name='%s'/></subgraph>\n", p1, p1);
+    for (int lv = 1; lv < 5; lv++)
+        k += (size_t)snprintf(deep + k, sizeof deep - k,
+                              "<subgraph name='s%d'><input name='i'/><instance name='%s' of='s%d' "
+                              "in='i'/><output name='%s'/></subgraph>\n", lv, p2, lv - 1, p2);
+    snprintf(deep + k, sizeof deep - k, "<instance name='%s' of='s4' in='x'/><output name='%s'/>"
+             "</model>", p3, p3);
+    CU_ASSERT_EQUAL(sng_graph_load_string(ctx, deep, strlen(deep), "deep", NULL, &g),
+                    SNG_ERR_MODEL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "deep:4: error: <instance>: qualified name"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "is longer than 1023 bytes"));
+    free(xml);
+    sng_ctx_free(ctx);
+}
+
+/* A FIFO given as the model is refused at once, not opened blocking forever. */
+static void test_model_fifo_refused(void) {
+    char p[PBUF];
+    snprintf(p, sizeof p, "%s/model.fifo.xml", sngt_tmpdir());
+    CU_ASSERT_EQUAL_FATAL(mkfifo(p, 0644), 0);
+    alarm(30); /* a blocking open fails the test instead of hanging it */
+    sng_ctx *ctx = sng_ctx_new();
+    sng_graph *g = NULL;
+    CU_ASSERT_EQUAL(sng_graph_load(ctx, p, NULL, 0, &g), SNG_ERR_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "not a regular file"));
+    alarm(0);
+    sng_ctx_free(ctx);
+}
+
 static CU_TestInfo tests[] = {
     {"params_shipped", test_model_params_shipped},
     {"params_untied", test_model_params_untied},
@@ -554,6 +634,8 @@ static CU_TestInfo tests[] = {
     {"cli_json", test_model_cli_json},
     {"cli_dot", test_model_cli_dot},
     {"alloc_fail_walk", test_model_alloc_fail_walk},
+    {"long_scopes_and_lists", test_model_long_scopes_and_lists},
+    {"fifo_refused", test_model_fifo_refused},
     CU_TEST_INFO_NULL,
 };
 

@@ -399,6 +399,22 @@ static void test_oneshot_sources_and_bulk_enrol(void) {
     CU_ASSERT_EQUAL(sngt_cli_fmt("gallery add --ckpt %s %s --from %s", ckpt, gal, bad), 1);
     CU_ASSERT_EQUAL(run_cli("gallery list %s", gal), 0);
     CU_ASSERT_STRING_EQUAL(sngt_out(), "people/ann\npeople/ben\ncat\ndan\n");
+    /* A folder of class subfolders (the walk once called a NULL callback on each subfolder). */
+    CU_ASSERT_EQUAL(run_cli("embed --ckpt %s --batch 8 -o %s %s", ckpt, npy, data_dir), 0);
+    slurp(idx, text, sizeof text - 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "c05/00.pgm\n"));
+    /* Absurd thread counts are refused by the option parser (and by the session, see
+     * test_exec), never crashed in libgomp. */
+    CU_ASSERT_EQUAL(sngt_cli_fmt("embed --ckpt %s --threads 100000 -o %s %s", ckpt, npy, a), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "--threads"));
+    /* A FIFO given as an image is refused, not waited on. */
+    char fifo[1300];
+    snprintf(fifo, sizeof fifo, "%s/photo.pgm", sngt_tmpdir());
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0644), 0);
+    alarm(60);
+    CU_ASSERT_EQUAL(sngt_cli_fmt("compare --ckpt %s %s %s", ckpt, fifo, a), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "photo.pgm: not a regular file"));
+    alarm(0);
 }
 
 static void test_oneshot_bad_input(void) {

@@ -100,10 +100,14 @@ SNG_API void sng_graph_print_dot(const sng_graph *g, FILE *f);
 /* ---- session: a graph planned and ready to run -------------------------------------------- */
 typedef struct sng_session sng_session;
 
+/* Most threads a session accepts: far above any machine's cores, low enough that OpenMP never
+ * tries to create a team it cannot (libgomp aborts on that). */
+#define SNG_MAX_THREADS 4096
+
 typedef struct sng_session_opts {
     int batch;            /* samples per step (pairs for a Siamese model); >= 1 */
     int training;         /* 1: differentiate and keep what backward needs; 0: inference */
-    int threads;          /* 0: every core; 1: fully serial */
+    int threads;          /* 0: every core; 1: fully serial; at most SNG_MAX_THREADS */
     uint64_t seed;        /* parameter initialisation and dropout */
     int unplanned;        /* 1: every buffer malloc'd separately (testing the planner) */
     int grad_inputs;      /* 1: also compute gradients of graph inputs (gradcheck) */
