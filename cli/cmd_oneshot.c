@@ -19,9 +19,9 @@
 #include "app/atomic.h"
 #include "app/gallery.h"
 #include "app/npy.h"
+#include "app/imageset.h"
 #include "app/infer.h"
 #include "app/verify.h"
-#include "loaders/loader_int.h"
 
 typedef struct common {
     const char *ckpt;
@@ -89,125 +89,6 @@ static sng_status load_image(sng_ctx *ctx, const sngi_model *m, const char *path
     if (!s) s = sngi_model_decode(m, path, buf, n, no_resize, dst);
     free(buf);
     return s;
-}
-
-/* ---- image sets: files, directories and archives --------------------------------------------- */
-/* Images gathered from the command line, in order: an image file is one image; a directory or
- * an archive (any libarchive format) gives each image inside it, in name order, named
- * SOURCE:ENTRY. Entries that are not images (no PNG/JPEG/PNM signature) are skipped and
- * counted; an image that does not decode is an error naming the entry. Images are decoded into
- * one batch of pixels and embedded as the batch fills, so memory grows with the embeddings
- * (4,608 floats each for VGG16), not with the images (11,025 each at 105x105). */
-typedef struct img_set {
-    sng_ctx *ctx;
-    sngi_model *m;
-    int no_resize;
-    const char *src;    /* the source being walked */
-    char **names;       /* owned, each owned */
-    char **stems;       /* entry path without extension (gallery names), owned */
-    float *emb;         /* n * emb_numel, owned */
-    float *pix;         /* one batch of images (m->batch), owned */
-    int n, cap, pending, skipped;
-    double embed_s;     /* seconds spent embedding */
-} img_set;
-
-static void set_free(img_set *s) {
-    for (int i = 0; i < s->n; i++) free(s->names[i]), free(s->stems[i]);
-    free(s->names);
-    free(s->stems);
-    free(s->emb);
-    free(s->pix);
-}
-
-/* Embeds the decoded images still pending (the last `pending` of the n). */
-static sng_status set_flush(img_set *s) {
-    if (!s->pending) return SNG_OK;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    sng_status st = sngi_model_embed(s->m, s->pix, s->pending,
-                                     s->emb + (size_t)(s->n - s->pending) * (size_t)s->m->emb_numel);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    s->embed_s += (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    s->pending = 0;
-    return st;
-}
-
-/* A path without its extension: "people/alice.png" -> "people/alice". */
-static void strip_ext(const char *path, char *out, size_t n) {
-    snprintf(out, n, "%s", path);
-    char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
-    if (dot && dot != out && (!slash || dot > slash + 1)) *dot = 0;
-}
-
-static sng_status set_push(img_set *s, const char *name, const char *stem, const uint8_t *buf,
-                           size_t n) {
-    const sngi_model *m = s->m;
-    if (!s->pix && !(s->pix = malloc(sizeof(float) * (size_t)m->batch * (size_t)m->img_numel)))
-        return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
-    if (s->n == s->cap) {
-        int cap = s->cap ? 2 * s->cap : 16;
-        char **nn = realloc(s->names, sizeof *nn * (size_t)cap);
-        if (nn) s->names = nn;
-        char **ns = realloc(s->stems, sizeof *ns * (size_t)cap);
-        if (ns) s->stems = ns;
-        float *ne = realloc(s->emb, sizeof(float) * (size_t)cap * (size_t)m->emb_numel);
-        if (ne) s->emb = ne;
-        if (!nn || !ns || !ne) return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
-        s->cap = cap;
-    }
-    sng_status st = sngi_model_decode(m, name, buf, n, s->no_resize,
-                                s->pix + (size_t)s->pending * (size_t)m->img_numel);
-    if (st) return st;
-    s->names[s->n] = strdup(name);
-    s->stems[s->n] = strdup(stem);
-    if (!s->names[s->n] || !s->stems[s->n]) {
-        free(s->names[s->n]), free(s->stems[s->n]);
-        return sngi_fail(s->ctx, SNG_ERR_NOMEM, "out of memory");
-    }
-    s->n++;
-    return ++s->pending == m->batch ? set_flush(s) : SNG_OK;
-}
-
-static sng_status set_entry(void *ud, const char *path, const uint8_t *data, size_t n) {
-    img_set *s = ud;
-    if (!sngi_image_sniff(data, n)) {
-        s->skipped++;
-        return SNG_OK;
-    }
-    char name[4200], stem[4096];
-    snprintf(name, sizeof name, "%s:%s", s->src, path);
-    strip_ext(path, stem, sizeof stem);
-    return set_push(s, name, stem, data, n);
-}
-
-static sng_status set_bad(void *ud, const char *path, const char *why, int fatal) {
-    img_set *s = ud;
-    (void)fatal;
-    return sngi_fail(s->ctx, SNG_ERR_DATA, "%s%s%s: %s", s->src, path ? ":" : "", path ? path : "",
-                     why);
-}
-
-static sng_status set_add(img_set *s, const char *src) {
-    struct stat st;
-    sngi_walk_cb cb = {.ud = s, .file = set_entry, .bad = set_bad};
-    char kind[64];
-    s->src = src;
-    if (stat(src, &st) == 0 && S_ISDIR(st.st_mode))
-        return sngi_walk_path(s->ctx, src, &cb, kind, sizeof kind);
-    uint8_t *buf;
-    size_t n;
-    sng_status r = sngi_read_image_file(s->ctx, src, &buf, &n);
-    if (r) return r;
-    if (sngi_image_sniff(buf, n)) {
-        char stem[4096];
-        const char *base = strrchr(src, '/');
-        strip_ext(base ? base + 1 : src, stem, sizeof stem);
-        r = set_push(s, src, stem, buf, n);
-    } else {
-        r = sngi_walk_memory(s->ctx, src, buf, n, &cb, kind, sizeof kind);
-    }
-    free(buf);
-    return r;
 }
 
 static int finish(FILE *err, const char *cmd, sng_ctx *ctx, sng_status st, sngi_model *m) {
@@ -293,9 +174,9 @@ int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err) {
     sng_ctx *ctx = sngi_cli_ctx();
     sngi_model *m = NULL;
     sng_status st = sngi_model_open(ctx, c.ckpt, c.batch, 1, (int)c.threads, &m);
-    img_set set = {.ctx = ctx, .m = m, .no_resize = c.no_resize};
-    for (int i = 0; !st && i < c.n_pos; i++) st = set_add(&set, c.pos[i]);
-    if (!st) st = set_flush(&set);
+    sngi_imageset set = {.ctx = ctx, .m = m, .no_resize = c.no_resize};
+    for (int i = 0; !st && i < c.n_pos; i++) st = sngi_imageset_add(&set, c.pos[i]);
+    if (!st) st = sngi_imageset_flush(&set);
     if (!st && set.n == 0)
         st = sngi_fail(ctx, SNG_ERR_DATA, "no images found in the given sources (%d other "
                                           "files skipped: PNG, JPEG and PGM/PPM are read)",
@@ -314,7 +195,7 @@ int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err) {
                     set.n, (long long)m->emb_numel, c.out_path, set.n / (sec > 0 ? sec : 1e-9),
                     c.batch, set.skipped ? "; skipped non-image entries" : "");
     }
-    set_free(&set);
+    sngi_imageset_free(&set);
     return finish(err, "embed", ctx, st, m);
 }
 
@@ -380,20 +261,20 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
                              &m);
         /* Every image is decoded and embedded before the gallery changes: any error leaves
          * the file as it was. */
-        img_set set = {.ctx = ctx, .m = m, .no_resize = c.no_resize};
+        sngi_imageset set = {.ctx = ctx, .m = m, .no_resize = c.no_resize};
         const char **names = NULL;
         if (!st && c.from) {
-            st = set_add(&set, c.from);
+            st = sngi_imageset_add(&set, c.from);
             if (!st && set.n == 0) st = sngi_fail(ctx, SNG_ERR_DATA, "%s: no images", c.from);
         }
         for (int i = 1; !st && !c.from && i + 1 < c.n_pos; i += 2) {
             int before = set.n;
-            st = set_add(&set, c.pos[i + 1]);
+            st = sngi_imageset_add(&set, c.pos[i + 1]);
             if (!st && set.n != before + 1)
                 st = sngi_fail(ctx, SNG_ERR_USAGE, "%s: give one image per name (use --from for "
                                                    "a directory or archive)", c.pos[i + 1]);
         }
-        if (!st) st = set_flush(&set);
+        if (!st) st = sngi_imageset_flush(&set);
         if (!st && !(names = calloc((size_t)set.n, sizeof *names)))
             st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
         for (int i = 0; !st && i < set.n; i++) names[i] = c.from ? set.stems[i] : c.pos[1 + 2 * i];
@@ -401,7 +282,7 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err) {
         if (!st) st = sngi_gallery_update(ctx, c.pos[0], 1, enrol_edit, &e);
         if (!st && set.n == 1) fprintf(out, "enrolled '%s' (%d identities)\n", names[0], e.total);
         else if (!st) fprintf(out, "enrolled %d identities (%d in all)\n", set.n, e.total);
-        set_free(&set);
+        sngi_imageset_free(&set);
         free(names);
     } else if (!strcmp(verb, "remove")) {
         if (c.n_pos != 2) {

@@ -25,7 +25,6 @@ cli/cmd_check.c:ops/op.h
 cli/cmd_data.c:loaders/loader.h
 cli/cmd_engine.c:engine/gradcheck.h
 cli/cmd_engine.c:engine/session.h
-cli/cmd_oneshot.c:loaders/loader_int.h
 "
 
 # engine/session.h is the session's private structure: the layers above use engine/state.h.
