@@ -64,7 +64,7 @@ int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err) {
     sng_ctx *ctx = sngi_cli_ctx();
     if (!ctx) {
         fprintf(err, "sngraph data: out of memory\n");
-        return SNG_EXIT_INTERNAL;
+        return SNG_EXIT_INPUT;
     }
     /* A model file (or bare model name): describe its training source at its input size. */
     char srcbuf[4096];
@@ -107,10 +107,10 @@ int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err) {
     sng_dataset *d = NULL;
     sng_status st = sng_dataset_load(ctx, &o, &d);
     if (st != SNG_OK) {
-        fprintf(err, "sngraph data: %s\n", sng_ctx_errmsg(ctx));
+        /* Out of memory is a resource limit, exit 1 as in every command; 3 means a bug. */
+        int rc = sngi_cli_report(err, "data", ctx, st);
         sng_ctx_free(ctx);
-        return st == SNG_ERR_NOMEM || st == SNG_ERR_INTERNAL ? SNG_EXIT_INTERNAL
-             : st == SNG_ERR_USAGE ? SNG_EXIT_USAGE : SNG_EXIT_INPUT;
+        return rc;
     }
     sng_data_describe(d, out, json);
     if (!json && sng_dataset_n_skipped(d))
