@@ -171,6 +171,15 @@ static void test_gallery_symlink_and_mode(void) {
     CU_ASSERT_EQUAL(sngi_gallery_update(ctx, fresh, 1, add_one, &a), SNG_OK);
     umask(old);
     CU_ASSERT(stat(fresh, &st) == 0 && (st.st_mode & 07777) == 0640);
+    /* A dangling link: the gallery is created at its target and the link stays. */
+    char dang[1200], dtarget[1200];
+    snprintf(dang, sizeof dang, "%s/dangling.gal", sngt_tmpdir());
+    snprintf(dtarget, sizeof dtarget, "%s/made-by-link.gal", sngt_tmpdir());
+    unlink(dang), unlink(dtarget);
+    CU_ASSERT_EQUAL(symlink("made-by-link.gal", dang), 0);
+    CU_ASSERT_EQUAL(sngi_gallery_update(ctx, dang, 1, add_one, &a), SNG_OK);
+    CU_ASSERT(lstat(dang, &st) == 0 && S_ISLNK(st.st_mode));
+    CU_ASSERT(stat(dtarget, &st) == 0 && S_ISREG(st.st_mode));
     /* A FIFO is refused at once instead of blocking. */
     char fifo[1200];
     snprintf(fifo, sizeof fifo, "%s/fifo.gal", sngt_tmpdir());
@@ -549,6 +558,15 @@ static void test_run_write_errors(void) {
     full_disk_run("report.svg", 1);
     CU_ASSERT_EQUAL(sngt_cli_fmt("plan --svg /dev/full %s", model), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "/dev/full: cannot write"));
+    /* Standard output on a full disk fails the command too. */
+    const char *bin = getenv("SNG_BIN");
+    if (bin) {
+        char cmd[2600];
+        snprintf(cmd, sizeof cmd, "'%s' gallery list '%s/okrun/none.gal' 2>/dev/null; "
+                 "'%s' --version > /dev/full 2>/dev/null", bin, sngt_tmpdir(), bin);
+        int status = system(cmd);
+        CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    }
 }
 
 /* JSON strings: quotes, backslashes and control characters escaped, bytes that are not UTF-8
