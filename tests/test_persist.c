@@ -389,6 +389,21 @@ static void test_ckpt_long_names_round_trip(void) {
     for (int i = 0; i < np; i++) memset(s->pval[i], 0, 4 * (size_t)sngi_shape_numel(&s->g->params[i].shape));
     CU_ASSERT_EQUAL(sngi_ckpt_load_params(ctx, c, ckpt_path, s, 0), SNG_OK);
     for (int i = 0; i < np; i++) CU_ASSERT_EQUAL(s->pval[i][1], (float)(i * 1000 + 1));
+    /* A stored parameter that the model lacks is named, not dropped. */
+    const char *man = sngi_ckpt_entry(c, "manifest.json", NULL);
+    const char *at = strstr(man, "\"params\":[");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    char *man2 = malloc(strlen(man) + 100);
+    sprintf(man2, "%.*s{\"name\":\"ghost\",\"shape\":[1],\"trainable\":true},%s",
+            (int)(at + 10 - man), man, at + 10);
+    sngi_ckpt_free(c);
+    char ghost[1300];
+    snprintf(ghost, sizeof ghost, "%s/ghost.tar", sngt_tmpdir());
+    rewrite_ckpt(ghost, "manifest.json", man2, strlen(man2), "params/ghost.npy");
+    free(man2);
+    CU_ASSERT_EQUAL_FATAL(sngi_ckpt_read(ctx, ghost, &c), SNG_OK);
+    CU_ASSERT_EQUAL(sngi_ckpt_load_params(ctx, c, ghost, s, 0), SNG_ERR_DATA);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "entry 'params/ghost.npy' is no parameter"));
     sngi_ckpt_free(c);
     /* A non-finite threshold is written as null, and refused on reading. */
     char nanpath[1300];
