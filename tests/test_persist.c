@@ -405,6 +405,13 @@ static void test_ckpt_long_names_round_trip(void) {
     CU_ASSERT_EQUAL(sngi_ckpt_load_params(ctx, c, ghost, s, 0), SNG_ERR_DATA);
     CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "entry 'params/ghost.npy' is no parameter"));
     sngi_ckpt_free(c);
+    /* Only a regular file is read: a FIFO fails at once instead of blocking. */
+    char fifo[1300];
+    snprintf(fifo, sizeof fifo, "%s/ckpt.fifo", sngt_tmpdir());
+    unlink(fifo);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    CU_ASSERT_EQUAL(sngi_ckpt_read(ctx, fifo, &c), SNG_ERR_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "not a regular file"));
     /* A non-finite threshold is written as null, and refused on reading. */
     char nanpath[1300];
     snprintf(nanpath, sizeof nanpath, "%s/nan.tar", sngt_tmpdir());
