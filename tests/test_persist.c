@@ -639,11 +639,61 @@ static void test_metrics_loss_named_lr(void) {
     CU_ASSERT_EQUAL(n, 2); /* one inside "losses", one at the top */
 }
 
+/* The issue's case through the program: concurrent `gallery add` processes on one gallery
+ * reached through a symlink; every acknowledged enrolment is there, the link and mode kept. */
+static void test_cli_concurrent_gallery_add(void) {
+    const char *bin = getenv("SNG_BIN");
+    if (!bin) {
+        sngt_skip("SNG_BIN not set");
+        return;
+    }
+    char cmd[8192], real[1300], link[1300];
+    snprintf(real, sizeof real, "%s/cli-real.gal", sngt_tmpdir());
+    snprintf(link, sizeof link, "%s/cli-link.gal", sngt_tmpdir());
+    unlink(real), unlink(link);
+    CU_ASSERT_EQUAL_FATAL(symlink(real, link), 0);
+    /* Each writer enrols three people, one `gallery add` each, and prints "ok NAME" after
+     * every success: the acknowledged ones. */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && for w in 1 2 3 4; do (for r in 1 2 3; do '%s' gallery add --ckpt "
+             "okrun/checkpoint.tar cli-link.gal p$w-$r bars/c0$r/0$w.pgm >/dev/null && echo "
+             "ok p$w-$r; done) & done > acks.txt; wait; chmod 644 cli-real.gal",
+             sngt_tmpdir(), bin);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    char acks[1300];
+    snprintf(acks, sizeof acks, "%s/acks.txt", sngt_tmpdir());
+    FILE *f = fopen(acks, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    sng_ctx *ctx = sng_ctx_new();
+    sngi_gallery *g = NULL;
+    CU_ASSERT_EQUAL_FATAL(sngi_gallery_load(ctx, real, 0, &g), SNG_OK);
+    char line[256];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        CU_ASSERT(sngi_gallery_find(g, line + 3) >= 0);
+        n++;
+    }
+    fclose(f);
+    CU_ASSERT_EQUAL(n, 12);
+    CU_ASSERT_EQUAL(g->n, 12);
+    sngi_gallery_free(g);
+    struct stat st;
+    CU_ASSERT(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+    /* One more add keeps the 0644 set above. */
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' gallery add --ckpt okrun/checkpoint.tar "
+             "cli-link.gal last bars/c01/00.pgm >/dev/null", sngt_tmpdir(), bin);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    CU_ASSERT(stat(real, &st) == 0 && (st.st_mode & 07777) == 0644);
+    sng_ctx_free(ctx);
+}
+
 static CU_TestInfo run_tests[] = {
     {"test_rundir_exclusive", test_rundir_exclusive},
     {"test_run_write_errors", test_run_write_errors},
     {"test_json_strings_escaped", test_json_strings_escaped},
     {"test_metrics_loss_named_lr", test_metrics_loss_named_lr},
+    {"test_cli_concurrent_gallery_add", test_cli_concurrent_gallery_add},
     CU_TEST_INFO_NULL,
 };
 
