@@ -15,18 +15,38 @@
 
 #include "app/atomic.h"
 
-char *sngi_resolve_path(const char *path) {
-    char *r = realpath(path, NULL);
-    if (r) return r;
-    /* Missing (or a dangling link): write where the name is, as a new file. */
-    return strdup(path);
-}
-
 static char *dir_of(const char *path) {
     const char *slash = strrchr(path, '/');
     if (!slash) return strdup(".");
     if (slash == path) return strdup("/");
     return strndup(path, (size_t)(slash - path));
+}
+
+/* Follows the symlinks of the last component only (up to 40, as the kernel does): a dangling
+ * link names the file to create, and directory links resolve the same for every caller, so
+ * two paths to one gallery name one lock file. */
+char *sngi_resolve_path(const char *path) {
+    char *cur = strdup(path);
+    for (int hops = 0; cur && hops < 40; hops++) {
+        struct stat st;
+        if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) break;
+        char target[PATH_MAX];
+        ssize_t n = readlink(cur, target, sizeof target - 1);
+        if (n <= 0) break;
+        target[n] = 0;
+        char *next;
+        if (target[0] == '/') {
+            next = strdup(target);
+        } else { /* relative to the link's directory */
+            char *d = dir_of(cur);
+            next = d ? malloc(strlen(d) + 1 + (size_t)n + 1) : NULL;
+            if (next) sprintf(next, "%s/%s", d, target);
+            free(d);
+        }
+        free(cur);
+        cur = next;
+    }
+    return cur;
 }
 
 /* fsync of the directory makes the rename itself durable. */

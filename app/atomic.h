@@ -31,8 +31,8 @@ void sngi_atomic_abort(sngi_atomic *a);
 sng_status sngi_lock(sng_ctx *ctx, const char *path, int *fd);
 void sngi_unlock(int fd);
 
-/* The file path names after following symlinks (itself when it does not exist yet); the caller
- * frees it. NULL when out of memory. */
+/* The file path names once the symlinks of its last component are followed (a dangling link
+ * gives the file it would create); the caller frees it. NULL when out of memory. */
 char *sngi_resolve_path(const char *path);
 
 #endif

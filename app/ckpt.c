@@ -172,6 +172,20 @@ fail_open:;
 sng_status sngi_ckpt_load_params(sng_ctx *ctx, const sngi_ckpt *c, const char *path,
                                  sng_session *s, int with_optim) {
     const sng_graph *g = s->g;
+    /* A stored parameter that the model does not have would be silently dropped. */
+    for (int k = 0; k < c->n; k++) {
+        const char *e = c->names[k];
+        size_t el = strlen(e);
+        if (strncmp(e, "params/", 7) != 0 || el < 11) continue;
+        int found = 0;
+        for (int i = 0; i < g->n_params && !found; i++)
+            found = strlen(g->params[i].name) == el - 11 &&
+                    !strncmp(g->params[i].name, e + 7, el - 11);
+        if (!found)
+            return sngi_fail(ctx, SNG_ERR_DATA, "%s: entry '%s' is no parameter of the model "
+                                                "(made for another model?)",
+                             path, e);
+    }
     for (int i = 0; i < g->n_params; i++) {
         const sngi_param *p = &g->params[i];
         char *name = param_entry(p->name);
@@ -203,7 +217,9 @@ sng_status sngi_ckpt_load_params(sng_ctx *ctx, const sngi_ckpt *c, const char *p
         if (!d) return sngi_fail(ctx, SNG_ERR_DATA, "%s: no optimiser state to resume from", path);
         int dims[SNG_MAX_DIMS + 2], nd;
         const float *v;
-        sng_status st = sngi_npy_parse(ctx, path, d, len, dims, &nd, &v);
+        char what[4200];
+        snprintf(what, sizeof what, "%s: optim/state.npy", path);
+        sng_status st = sngi_npy_parse(ctx, what, d, len, dims, &nd, &v);
         if (st) return st;
         if (nd != 1 || (size_t)dims[0] != s->opt_floats)
             return sngi_fail(ctx, SNG_ERR_DATA, "%s: optimiser state has %d values, expected %zu "

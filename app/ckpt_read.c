@@ -8,8 +8,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "app/ckpt.h"
 #include "app/manifest.h"
@@ -169,15 +173,31 @@ static struct archive *new_reader(void) {
 
 sng_status sngi_ckpt_read(sng_ctx *ctx, const char *path, sngi_ckpt **out) {
     *out = NULL;
-    struct archive *a = new_reader();
-    if (!a) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
-    if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-        sng_status st = sngi_fail(ctx, SNG_ERR_IO, "%s: cannot open checkpoint: %s", path,
-                                  archive_error_string(a));
-        archive_read_free(a);
-        return st;
+    /* O_NONBLOCK so that a FIFO is refused instead of blocking the open. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return sngi_fail(ctx, SNG_ERR_IO, "%s: cannot open checkpoint: %s", path,
+                                 strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return sngi_fail(ctx, SNG_ERR_IO, "%s: not a regular file", path);
     }
-    return read_archive(ctx, path, a, out);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    struct archive *a = new_reader();
+    if (!a) {
+        close(fd);
+        return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    }
+    sng_status st;
+    if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
+        st = sngi_fail(ctx, SNG_ERR_IO, "%s: cannot open checkpoint: %s", path,
+                       archive_error_string(a));
+        archive_read_free(a);
+    } else {
+        st = read_archive(ctx, path, a, out);
+    }
+    close(fd); /* libarchive leaves descriptors it was given open */
+    return st;
 }
 
 sng_status sngi_ckpt_read_memory(sng_ctx *ctx, const char *name, const void *data, size_t len,

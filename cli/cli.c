@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "cli.h"
@@ -75,7 +76,20 @@ int sngi_cli_report(FILE *err, const char *cmd, sng_ctx *ctx, sng_status st) {
     return sngi_cli_exit(st);
 }
 
+static int run_command(int argc, char **argv, FILE *out, FILE *err);
+
+/* Output on a full disk or a closed pipe is lost output: the command fails (status 1). */
 int sngi_cli_main(int argc, char **argv, FILE *out, FILE *err) {
+    int rc = run_command(argc, argv, out, err);
+    if (fflush(out) != 0 || ferror(out)) {
+        fprintf(err, "sngraph%s%s: cannot write the output: %s\n", argc > 1 ? " " : "",
+                argc > 1 ? argv[1] : "", strerror(errno ? errno : EIO));
+        if (rc == SNG_EXIT_OK) rc = SNG_EXIT_INPUT;
+    }
+    return rc;
+}
+
+static int run_command(int argc, char **argv, FILE *out, FILE *err) {
     if (argc < 2) {
         usage(err);
         return SNG_EXIT_USAGE;

@@ -171,6 +171,15 @@ static void test_gallery_symlink_and_mode(void) {
     CU_ASSERT_EQUAL(sngi_gallery_update(ctx, fresh, 1, add_one, &a), SNG_OK);
     umask(old);
     CU_ASSERT(stat(fresh, &st) == 0 && (st.st_mode & 07777) == 0640);
+    /* A dangling link: the gallery is created at its target and the link stays. */
+    char dang[1200], dtarget[1200];
+    snprintf(dang, sizeof dang, "%s/dangling.gal", sngt_tmpdir());
+    snprintf(dtarget, sizeof dtarget, "%s/made-by-link.gal", sngt_tmpdir());
+    unlink(dang), unlink(dtarget);
+    CU_ASSERT_EQUAL(symlink("made-by-link.gal", dang), 0);
+    CU_ASSERT_EQUAL(sngi_gallery_update(ctx, dang, 1, add_one, &a), SNG_OK);
+    CU_ASSERT(lstat(dang, &st) == 0 && S_ISLNK(st.st_mode));
+    CU_ASSERT(stat(dtarget, &st) == 0 && S_ISREG(st.st_mode));
     /* A FIFO is refused at once instead of blocking. */
     char fifo[1200];
     snprintf(fifo, sizeof fifo, "%s/fifo.gal", sngt_tmpdir());
@@ -380,7 +389,29 @@ static void test_ckpt_long_names_round_trip(void) {
     for (int i = 0; i < np; i++) memset(sngi_session_param(s, i), 0, 4 * (size_t)sngi_shape_numel(&sngi_session_graph(s)->params[i].shape));
     CU_ASSERT_EQUAL(sngi_ckpt_load_params(ctx, c, ckpt_path, s, 0), SNG_OK);
     for (int i = 0; i < np; i++) CU_ASSERT_EQUAL(sngi_session_param(s, i)[1], (float)(i * 1000 + 1));
+    /* A stored parameter that the model lacks is named, not dropped. */
+    const char *man = sngi_ckpt_entry(c, "manifest.json", NULL);
+    const char *at = strstr(man, "\"params\":[");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    char *man2 = malloc(strlen(man) + 100);
+    sprintf(man2, "%.*s{\"name\":\"ghost\",\"shape\":[1],\"trainable\":true},%s",
+            (int)(at + 10 - man), man, at + 10);
     sngi_ckpt_free(c);
+    char ghost[1300];
+    snprintf(ghost, sizeof ghost, "%s/ghost.tar", sngt_tmpdir());
+    rewrite_ckpt(ghost, "manifest.json", man2, strlen(man2), "params/ghost.npy");
+    free(man2);
+    CU_ASSERT_EQUAL_FATAL(sngi_ckpt_read(ctx, ghost, &c), SNG_OK);
+    CU_ASSERT_EQUAL(sngi_ckpt_load_params(ctx, c, ghost, s, 0), SNG_ERR_DATA);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "entry 'params/ghost.npy' is no parameter"));
+    sngi_ckpt_free(c);
+    /* Only a regular file is read: a FIFO fails at once instead of blocking. */
+    char fifo[1300];
+    snprintf(fifo, sizeof fifo, "%s/ckpt.fifo", sngt_tmpdir());
+    unlink(fifo);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    CU_ASSERT_EQUAL(sngi_ckpt_read(ctx, fifo, &c), SNG_ERR_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "not a regular file"));
     /* A non-finite threshold is written as null, and refused on reading. */
     char nanpath[1300];
     snprintf(nanpath, sizeof nanpath, "%s/nan.tar", sngt_tmpdir());
@@ -549,6 +580,15 @@ static void test_run_write_errors(void) {
     full_disk_run("report.svg", 1);
     CU_ASSERT_EQUAL(sngt_cli_fmt("plan --svg /dev/full %s", model), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "/dev/full: cannot write"));
+    /* Standard output on a full disk fails the command too. */
+    const char *bin = getenv("SNG_BIN");
+    if (bin) {
+        char cmd[2600];
+        snprintf(cmd, sizeof cmd, "'%s' gallery list '%s/okrun/none.gal' 2>/dev/null; "
+                 "'%s' --version > /dev/full 2>/dev/null", bin, sngt_tmpdir(), bin);
+        int status = system(cmd);
+        CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    }
 }
 
 /* JSON strings: quotes, backslashes and control characters escaped, bytes that are not UTF-8
@@ -599,11 +639,61 @@ static void test_metrics_loss_named_lr(void) {
     CU_ASSERT_EQUAL(n, 2); /* one inside "losses", one at the top */
 }
 
+/* The issue's case through the program: concurrent `gallery add` processes on one gallery
+ * reached through a symlink; every acknowledged enrolment is there, the link and mode kept. */
+static void test_cli_concurrent_gallery_add(void) {
+    const char *bin = getenv("SNG_BIN");
+    if (!bin) {
+        sngt_skip("SNG_BIN not set");
+        return;
+    }
+    char cmd[8192], real[1300], link[1300];
+    snprintf(real, sizeof real, "%s/cli-real.gal", sngt_tmpdir());
+    snprintf(link, sizeof link, "%s/cli-link.gal", sngt_tmpdir());
+    unlink(real), unlink(link);
+    CU_ASSERT_EQUAL_FATAL(symlink(real, link), 0);
+    /* Each writer enrols three people, one `gallery add` each, and prints "ok NAME" after
+     * every success: the acknowledged ones. */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && for w in 1 2 3 4; do (for r in 1 2 3; do '%s' gallery add --ckpt "
+             "okrun/checkpoint.tar cli-link.gal p$w-$r bars/c0$r/0$w.pgm >/dev/null && echo "
+             "ok p$w-$r; done) & done > acks.txt; wait; chmod 644 cli-real.gal",
+             sngt_tmpdir(), bin);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    char acks[1300];
+    snprintf(acks, sizeof acks, "%s/acks.txt", sngt_tmpdir());
+    FILE *f = fopen(acks, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    sng_ctx *ctx = sng_ctx_new();
+    sngi_gallery *g = NULL;
+    CU_ASSERT_EQUAL_FATAL(sngi_gallery_load(ctx, real, 0, &g), SNG_OK);
+    char line[256];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        CU_ASSERT(sngi_gallery_find(g, line + 3) >= 0);
+        n++;
+    }
+    fclose(f);
+    CU_ASSERT_EQUAL(n, 12);
+    CU_ASSERT_EQUAL(g->n, 12);
+    sngi_gallery_free(g);
+    struct stat st;
+    CU_ASSERT(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+    /* One more add keeps the 0644 set above. */
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' gallery add --ckpt okrun/checkpoint.tar "
+             "cli-link.gal last bars/c01/00.pgm >/dev/null", sngt_tmpdir(), bin);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    CU_ASSERT(stat(real, &st) == 0 && (st.st_mode & 07777) == 0644);
+    sng_ctx_free(ctx);
+}
+
 static CU_TestInfo run_tests[] = {
     {"test_rundir_exclusive", test_rundir_exclusive},
     {"test_run_write_errors", test_run_write_errors},
     {"test_json_strings_escaped", test_json_strings_escaped},
     {"test_metrics_loss_named_lr", test_metrics_loss_named_lr},
+    {"test_cli_concurrent_gallery_add", test_cli_concurrent_gallery_add},
     CU_TEST_INFO_NULL,
 };
 
