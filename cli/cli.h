@@ -24,6 +24,7 @@ int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_identify(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_ckpt(int argc, char **argv, FILE *out, FILE *err);
+int sngi_cmd_serve(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err);
 
 /* A context with the model directories set up: $SNG_MODEL_DIR (colon-separated), then the
