@@ -17,7 +17,8 @@
 
 enum MHD_Result sngi_reply_json(struct MHD_Connection *c, sngi_req *r, int status, json_t *j) {
     r->status = status;
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    /* Nine significant digits print a float exactly (and a double close enough). */
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
     json_decref(j);
     size_t n = text ? strlen(text) : 0;
     /* The body ends with a newline so that curl output reads well. */
