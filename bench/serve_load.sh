@@ -7,8 +7,8 @@
 # Usage: bench/serve_load.sh [CHECKPOINT]
 #   CHECKPOINT  a checkpoint of a 1x28x28 model (default: siamese_small trained for 30 steps on
 #               generated images, in a temporary directory)
-# Environment: THREADS (model threads, default 2), REQUESTS (per cell, default 400), SECONDS
-# (per cell, default 10), SIZES (default "1000 10000"), CLIENTS (default "1 8 32").
+# Environment: THREADS (model threads, default 2), REQUESTS (per cell, default 400), SECONDS_PER_CELL
+# (time limit per cell, default 10), SIZES (default "1000 10000"), CLIENTS (default "1 8 32").
 # Run it alone on the machine (here: under flock /tmp/sng-cpu.lock); needs python3.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +16,7 @@ sng=$here/sngraph
 load=$here/bench/serve_load
 threads=${THREADS:-2}
 requests=${REQUESTS:-400}
-seconds=${SECONDS_PER_CELL:-${SECONDS:-10}}
+seconds=${SECONDS_PER_CELL:-10}
 sizes=${SIZES:-"1000 10000"}
 clients=${CLIENTS:-"1 8 32"}
 export OMP_WAIT_POLICY=passive SNG_MODEL_DIR=$here/models
@@ -26,8 +26,8 @@ pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-# Generated 28x28 grey images: 6 classes of stripes for training, noise for the galleries.
-python3 - "$tmp" <<'PY'
+# Generated 28x28 grey images: 6 classes of stripes for training, noise for each gallery size.
+python3 - "$tmp" "$sizes" <<'PY'
 import os, random, sys
 root = sys.argv[1]; random.seed(7)
 def pgm(path, f):
@@ -36,8 +36,9 @@ def pgm(path, f):
 for c in range(6):
     os.makedirs(f"{root}/train/c{c}", exist_ok=True)
     for k in range(10): pgm(f"{root}/train/c{c}/{k}.pgm", lambda x, y: 200 if (x + c * y) // 4 % 2 else 40)
-os.makedirs(f"{root}/people", exist_ok=True)
-for i in range(10000): pgm(f"{root}/people/p{i:05d}.pgm", lambda x, y: 128)
+for n in sys.argv[2].split():
+    os.makedirs(f"{root}/g{n}", exist_ok=True)
+    for i in range(int(n)): pgm(f"{root}/g{n}/p{i:05d}.pgm", lambda x, y: 128)
 PY
 ckpt=${1:-}
 if [ -z "$ckpt" ]; then
@@ -54,8 +55,6 @@ print(json.dumps({'a': base64.b64encode(a).decode(), 'b': base64.b64encode(b).de
 echo "| endpoint | gallery | clients | requests/s | p50 ms | p99 ms |"
 echo "|---|---:|---:|---:|---:|---:|"
 for n in $sizes; do
-    mkdir -p "$tmp/g$n"
-    ls "$tmp/people" | head -n "$n" | while read -r f; do ln -s "$tmp/people/$f" "$tmp/g$n/$f"; done
     "$sng" gallery add --ckpt "$ckpt" "$tmp/g$n.gal" --from "$tmp/g$n" >/dev/null
     # One process per query: what a script calling `sngraph identify` pays.
     t0=$(date +%s.%N)
