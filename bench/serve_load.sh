@@ -7,15 +7,15 @@
 # Usage: bench/serve_load.sh [CHECKPOINT]
 #   CHECKPOINT  a checkpoint of a 1x28x28 model (default: siamese_small trained for 30 steps on
 #               generated images, in a temporary directory)
-# Environment: THREADS (model threads, default 2), REQUESTS (per cell, default 400), SECONDS_PER_CELL
+# Environment: THREADS (model threads, default 1: the clients need a core too), REQUESTS (per cell, default 1000), SECONDS_PER_CELL
 # (time limit per cell, default 10), SIZES (default "1000 10000"), CLIENTS (default "1 8 32").
 # Run it alone on the machine (here: under flock /tmp/sng-cpu.lock); needs python3.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 sng=$here/sngraph
 load=$here/bench/serve_load
-threads=${THREADS:-2}
-requests=${REQUESTS:-400}
+threads=${THREADS:-1}
+requests=${REQUESTS:-1000}
 seconds=${SECONDS_PER_CELL:-10}
 sizes=${SIZES:-"1000 10000"}
 clients=${CLIENTS:-"1 8 32"}

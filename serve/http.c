@@ -7,6 +7,8 @@
 #include "config.h"
 
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
@@ -182,6 +184,16 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
+/* Responses go out as soon as they are written: with Nagle's algorithm a body written after its
+ * headers can wait for the client's delayed ACK (40 ms on Linux). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+    if (code != MHD_CONNECTION_NOTIFY_STARTED) return;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int one = 1;
+    if (ci) (void)setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 sng_status sngi_http_start(sng_ctx *ctx, sngi_server *s) {
     const char *l = s->o.listen;
     const char *colon = strrchr(l, ':');
@@ -204,7 +216,8 @@ sng_status sngi_http_start(sng_ctx *ctx, sngi_server *s) {
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_conns,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->o.idle_timeout_s,
                             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-                            MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->d) return sngi_fail(ctx, SNG_ERR_IO, "cannot listen on %s (in use, or not an address "
                                                  "of this machine)", l);
