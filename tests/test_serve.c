@@ -567,6 +567,26 @@ static void test_kill9_loses_no_acknowledged_enrolment(void) {
     free(img);
 }
 
+/* SIGHUP's reload: an offline `gallery add` to the file lands, and what the server acknowledged
+ * but holds only in its journal survives the reread. */
+static void test_reload_keeps_journal_and_offline_changes(void) {
+    NEED_SERVER();
+    size_t na;
+    char *a = slurp(img_a, &na);
+    CU_ASSERT_EQUAL(status_of("POST", "/v1/gallery/online", PGM, a, na), 201);
+    CU_ASSERT_EQUAL(sngt_cli_fmt("gallery add --ckpt %s %s offline %s", ckpt, gal_path, img_a), 0);
+    int before = sngi_serve_gallery_size(srv);
+    sng_ctx *ctx = sng_ctx_new();
+    CU_ASSERT_EQUAL(sngi_serve_reload(ctx, srv), SNG_OK);
+    sng_ctx_free(ctx);
+    CU_ASSERT_EQUAL(sngi_serve_gallery_size(srv), before + 1);
+    resp r = http("GET", "/v1/gallery", NULL, NULL, 0);
+    CU_ASSERT_PTR_NOT_NULL(r.body && strstr(r.body, "\"online\""));
+    CU_ASSERT_PTR_NOT_NULL(r.body && strstr(r.body, "\"offline\""));
+    free(r.body);
+    free(a);
+}
+
 /* Another checkpoint's gallery is refused, naming both. */
 static void test_foreign_gallery_refused(void) {
     NEED_SERVER();
@@ -611,6 +631,7 @@ static CU_TestInfo tests[] = {
     {"bad requests get 4xx JSON errors", test_bad_requests},
     {"bearer token", test_token},
     {"concurrent enrolments survive a restart", test_concurrent_enrolments_survive_restart},
+    {"SIGHUP reload keeps journal and offline changes", test_reload_keeps_journal_and_offline_changes},
     {"kill -9 loses no acknowledged enrolment", test_kill9_loses_no_acknowledged_enrolment},
     {"another checkpoint's gallery is refused", test_foreign_gallery_refused},
     CU_TEST_INFO_NULL};
