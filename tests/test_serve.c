@@ -603,6 +603,10 @@ static void test_foreign_gallery_refused(void) {
     CU_ASSERT_NOT_EQUAL(sngi_serve_start(ctx, &o, &s), SNG_OK);
     CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "foreign.gal"));
     CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "checkpoint.tar"));
+    /* A second server on the running server's gallery is refused (the journal is locked). */
+    o.gallery = gal_path;
+    CU_ASSERT_NOT_EQUAL(sngi_serve_start(ctx, &o, &s), SNG_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "in use by another server"));
     sng_ctx_free(ctx);
 }
 
@@ -633,7 +637,7 @@ static CU_TestInfo tests[] = {
     {"concurrent enrolments survive a restart", test_concurrent_enrolments_survive_restart},
     {"SIGHUP reload keeps journal and offline changes", test_reload_keeps_journal_and_offline_changes},
     {"kill -9 loses no acknowledged enrolment", test_kill9_loses_no_acknowledged_enrolment},
-    {"another checkpoint's gallery is refused", test_foreign_gallery_refused},
+    {"another checkpoint's or a busy gallery is refused", test_foreign_gallery_refused},
     CU_TEST_INFO_NULL};
 
 CU_SuiteInfo sngt_suites[] = {{"serve", setup, teardown, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
