@@ -70,7 +70,8 @@ static int run_job(struct MHD_Connection *c, sngi_req *r, sngi_job *j, enum MHD_
     return 0;
 }
 
-/* A job over the request's raw body, which moves into the job. */
+/* A job over the request's raw body, which moves into the job; the caller frees it with
+ * sngi_job_free (or the worker does, after a timeout). */
 static sngi_job *body_job(sngi_req *r, int kind) {
     sngi_job *j = calloc(1, sizeof *j);
     if (!j) return NULL;
