@@ -5,7 +5,8 @@
 set -e
 pkgs="build-essential autoconf automake libtool pkg-config ca-certificates git
       libxml2-dev libblis-dev libblis-openmp-dev libarchive-dev libcunit1-dev
-      libpng-dev libjpeg62-turbo-dev zlib1g-dev dataset-fashion-mnist"
+      libpng-dev libjpeg62-turbo-dev zlib1g-dev libmicrohttpd-dev libjansson-dev
+      curl dataset-fashion-mnist"
 for a in "$@"; do
     case "$a" in
     --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
