@@ -141,8 +141,7 @@ int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err) {
     if (st != SNG_OK) {
         fprintf(err, "sngraph data: %s\n", sng_ctx_errmsg(ctx));
         sng_ctx_free(ctx);
-        return st == SNG_ERR_NOMEM || st == SNG_ERR_INTERNAL ? SNG_EXIT_INTERNAL
-             : st == SNG_ERR_USAGE ? SNG_EXIT_USAGE : SNG_EXIT_INPUT;
+        return sngi_cli_exit(st); /* out of memory is 1 as in every command, not "internal" */
     }
     sng_data_describe(d, out, json);
     if (!json && sng_dataset_n_skipped(d))

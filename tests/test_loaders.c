@@ -1462,6 +1462,20 @@ static void test_cli_data(void) {
     CU_ASSERT_EQUAL(sngt_cli("sngraph data x --bogus"), 2);
     CU_ASSERT_EQUAL(sngt_cli("sngraph data x --size 2x3"), 2);
     CU_ASSERT_EQUAL(sngt_cli("sngraph data x --depth zero"), 2);
+    /* Out of memory at any allocation of the load exits 1 with a message, never 3. */
+    int n_fail = 0, n_three = 0;
+    long k;
+    for (k = 0; k < 5000; k++) {
+        sngi_alloc_fail_after(k);
+        int rc = sngt_cli(cmd);
+        sngi_alloc_fail_after(-1);
+        if (rc == 0) break;
+        n_fail++;
+        n_three += rc == 3;
+    }
+    CU_ASSERT(k < 5000);
+    CU_ASSERT(n_fail > 10);
+    CU_ASSERT_EQUAL(n_three, 0);
     /* A truncated archive: non-zero exit naming it, unless --allow-partial. */
     const char *z = write_archive(t, "cli_cut.zip", "zip", "none");
     struct stat zs;
