@@ -920,6 +920,16 @@ static void test_idx_forged_header(void) {
     write_idx_header(img, 3, 200000000u, 16, 16, 16 * 16 * 5);
     write_idx_header(lab, 1, 200000000u, 0, 0, 5);
     load_opts(&o, SNG_ERR_DATA, "truncated IDX labels file");
+    /* A FIFO as the labels file is refused, not waited on. */
+    write_idx_header(img, 3, 3, 4, 4, 48);
+    char fifo[700];
+    snprintf(fifo, sizeof fifo, "%s/labels.fifo", sngt_tmpdir());
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0644), 0);
+    o.idx_labels = fifo;
+    alarm(30);
+    load_opts(&o, SNG_ERR_IO, "labels.fifo': not a regular file");
+    alarm(0);
+    o.idx_labels = NULL;
     /* 16384 x 16384 is within the side limit but over the pixel limit. */
     write_idx_header(img, 3, 1, 16384, 16384, 0);
     load_opts(&o, SNG_ERR_DATA, "pixels");
