@@ -399,6 +399,7 @@ static sng_status report_cycle(sng_ctx *ctx, const sng_graph *g, const char *don
         k += (size_t)snprintf(msg + k, sizeof msg - k, "%s%s", t ? " -> " : "",
                               g->nodes[path[j]].name);
     }
+    if (k >= sizeof msg) memcpy(msg + sizeof msg - 4, "...", 4); /* say that it was cut */
     return sngi_fail_node(ctx, SNG_ERR_MODEL, &g->nodes[path[first]], "is part of a cycle: %s",
                           msg);
 }

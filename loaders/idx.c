@@ -7,18 +7,41 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "loaders/loader_int.h"
 
-int sngi_idx_sniff(const char *path) {
+/* Opens a regular file for gzread without blocking (a FIFO is refused, not waited on). NULL
+ * with *why set on failure. */
+static gzFile idx_open(const char *path, const char **why) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        *why = strerror(errno);
+        return NULL;
+    }
     struct stat sb;
-    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) return 0;
-    gzFile f = gzopen(path, "rb");
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        *why = "not a regular file";
+        return NULL;
+    }
+    gzFile f = gzdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        *why = "out of memory";
+    }
+    return f;
+}
+
+int sngi_idx_sniff(const char *path) {
+    const char *why;
+    gzFile f = idx_open(path, &why);
     if (!f) return 0;
     uint8_t b[4];
     int n = gzread(f, b, 4);
@@ -72,9 +95,9 @@ static sng_status read_labels(sng_ctx *ctx, sng_dataset *d, const char *path, ui
                               uint8_t **out) {
     *out = NULL;
     char why[200];
-    gzFile f = gzopen(path, "rb");
-    if (!f) return sngi_fail(ctx, SNG_ERR_IO, "%s: IDX labels '%s': %s", d->source, path,
-                             errno ? strerror(errno) : "cannot open");
+    const char *oops;
+    gzFile f = idx_open(path, &oops);
+    if (!f) return sngi_fail(ctx, SNG_ERR_IO, "%s: IDX labels '%s': %s", d->source, path, oops);
     int type, nd;
     uint32_t dims[4];
     sng_status st = SNG_OK;
@@ -120,8 +143,9 @@ static sng_status read_labels(sng_ctx *ctx, sng_dataset *d, const char *path, ui
 
 sng_status sngi_idx_load(sng_ctx *ctx, sng_dataset *d, const sng_data_opts *o) {
     char why[200];
-    gzFile f = gzopen(d->source, "rb");
-    if (!f) return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", d->source, strerror(errno));
+    const char *oops;
+    gzFile f = idx_open(d->source, &oops);
+    if (!f) return sngi_fail(ctx, SNG_ERR_IO, "%s: %s", d->source, oops);
     int type, nd;
     uint32_t dims[4] = {0, 0, 0, 1};
     if (idx_header(f, &type, &nd, dims, why, sizeof why)) {

@@ -920,6 +920,16 @@ static void test_idx_forged_header(void) {
     write_idx_header(img, 3, 200000000u, 16, 16, 16 * 16 * 5);
     write_idx_header(lab, 1, 200000000u, 0, 0, 5);
     load_opts(&o, SNG_ERR_DATA, "truncated IDX labels file");
+    /* A FIFO as the labels file is refused, not waited on. */
+    write_idx_header(img, 3, 3, 4, 4, 48);
+    char fifo[700];
+    snprintf(fifo, sizeof fifo, "%s/labels.fifo", sngt_tmpdir());
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0644), 0);
+    o.idx_labels = fifo;
+    alarm(30);
+    load_opts(&o, SNG_ERR_IO, "labels.fifo': not a regular file");
+    alarm(0);
+    o.idx_labels = NULL;
     /* 16384 x 16384 is within the side limit but over the pixel limit. */
     write_idx_header(img, 3, 1, 16384, 16384, 0);
     load_opts(&o, SNG_ERR_DATA, "pixels");
@@ -1462,6 +1472,20 @@ static void test_cli_data(void) {
     CU_ASSERT_EQUAL(sngt_cli("sngraph data x --bogus"), 2);
     CU_ASSERT_EQUAL(sngt_cli("sngraph data x --size 2x3"), 2);
     CU_ASSERT_EQUAL(sngt_cli("sngraph data x --depth zero"), 2);
+    /* Out of memory at any allocation of the load exits 1 with a message, never 3. */
+    int n_fail = 0, n_three = 0;
+    long k;
+    for (k = 0; k < 5000; k++) {
+        sngi_alloc_fail_after(k);
+        int rc = sngt_cli(cmd);
+        sngi_alloc_fail_after(-1);
+        if (rc == 0) break;
+        n_fail++;
+        n_three += rc == 3;
+    }
+    CU_ASSERT(k < 5000);
+    CU_ASSERT(n_fail > 10);
+    CU_ASSERT_EQUAL(n_three, 0);
     /* A truncated archive: non-zero exit naming it, unless --allow-partial. */
     const char *z = write_archive(t, "cli_cut.zip", "zip", "none");
     struct stat zs;

@@ -297,6 +297,21 @@ static void test_train_epochs_and_init_from(void) {
                                  model, data_dir, tar, dir), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "stray.tar:params/branch/conv9/W.npy: the model has "
                                               "no parameter of that name"));
+    /* The documented DIR/params/... layout: the checkpoint unpacked into a folder (its
+     * subfolders once made the walk call a NULL callback). */
+    char unpacked[1400], cmd[4200];
+    snprintf(unpacked, sizeof unpacked, "%s/unpacked_ckpt", sngt_tmpdir());
+    CU_ASSERT_EQUAL_FATAL(mkdir(unpacked, 0755), 0);
+    snprintf(cmd, sizeof cmd, "tar -xf '%s' -C '%s'", ckpt, unpacked);
+    if (system(cmd) != 0) {
+        sngt_skip("tar cannot unpack the checkpoint");
+        return;
+    }
+    char d3[1400];
+    snprintf(d3, sizeof d3, "%s_dir", dir);
+    CU_ASSERT_EQUAL(run_cli("run %s " TRAIN_SETTINGS " --set train.steps=1 --set "
+                            "eval.episodes=0 --set train.init_from=%s --run-dir %s",
+                            model, data_dir, unpacked, d3), 0);
 }
 
 /* ---- one-shot use ------------------------------------------------------------------------- */
