@@ -399,16 +399,23 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
         double far[64], tar[64];
         size_t n_roc = 0;
         if (!interrupted) {
-            if (feed->has_split[SNGI_SPLIT_VAL] &&
-                !(st = sngi_evaluate(ctx, inf, feed, SNGI_SPLIT_VAL, eval_pairs, 0, way, shot, 0.5,
-                                     &ev, NULL, NULL)))
-                threshold = ev.verif.best_thr;
-            int split = feed->has_split[SNGI_SPLIT_TEST] ? SNGI_SPLIT_TEST : SNGI_SPLIT_VAL;
             sc = malloc(sizeof(float) * (size_t)eval_pairs);
             lb = malloc(sizeof(float) * (size_t)eval_pairs);
+            if (!sc || !lb) st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+            /* The threshold's error rates on the split that chose it, for users to trust it. */
+            double cal_far = NAN, cal_frr = NAN;
+            if (!st && feed->has_split[SNGI_SPLIT_VAL] &&
+                !(st = sngi_evaluate(ctx, inf, feed, SNGI_SPLIT_VAL, eval_pairs, 0, way, shot, 0.5,
+                                     &ev, sc, lb))) {
+                threshold = ev.verif.best_thr;
+                sngi_verif_rates(sc, lb, (size_t)ev.n_pairs, threshold, &cal_far, &cal_frr);
+            }
+            int split = feed->has_split[SNGI_SPLIT_TEST] ? SNGI_SPLIT_TEST : SNGI_SPLIT_VAL;
             if (!st && feed->has_split[split] &&
                 !(st = sngi_evaluate(ctx, inf, feed, split, eval_pairs, (int)episodes, (int)way,
                                      (int)shot, threshold, &ev, sc, lb))) {
+                ev.cal_far = cal_far;
+                ev.cal_frr = cal_frr;
                 sngi_metrics_json(mj, sizeof mj, &ev, threshold);
                 fprintf(log, "{\"step\":%lld,\"test\":%s}\n", (long long)step, mj);
                 n_roc = sngi_verif_roc(sc, lb, (size_t)ev.n_pairs, far, tar, 64);
@@ -426,6 +433,9 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
                             split == SNGI_SPLIT_TEST ? "test" : "validation",
                             (long long)ev.n_pairs, ev.verif.auc, ev.verif.eer,
                             ev.verif.tar_at_far3, threshold, ev.acc_at_thr);
+                    if (isfinite(cal_far))
+                        fprintf(r, "threshold %.4g on the validation split: FAR %.4f  FRR %.4f\n",
+                                threshold, cal_far, cal_frr);
                     if (P > 1)
                         fprintf(r, "data parallel: %d ranks x batch %ld; %.1f MB all-reduced per "
                                    "step, %.1f s in all-reduce\n",
@@ -439,6 +449,8 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
                 }
                 SAY(o->out, "test: AUC %.4f  EER %.4f  accuracy %.4f (threshold %.4g)",
                         ev.verif.auc, ev.verif.eer, ev.acc_at_thr, threshold);
+                if (isfinite(cal_far))
+                    SAY(o->out, "  validation FAR %.4f FRR %.4f", cal_far, cal_frr);
                 if (ev.oneshot_acc >= 0)
                     SAY(o->out, "  %d-way %d-shot %.4f", ev.way, ev.shot, ev.oneshot_acc);
                 SAY(o->out, "\n");

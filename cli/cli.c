@@ -21,6 +21,7 @@ static const cmd commands[] = {
     {"embed", sngi_cmd_embed, "embeddings of images to a .npy file"},
     {"gallery", sngi_cmd_gallery, "enrol/remove/list identities (one image each)"},
     {"identify", sngi_cmd_identify, "rank enrolled identities for an image"},
+    {"calibrate", sngi_cmd_calibrate, "set a checkpoint's threshold on your own labelled pairs"},
     {"ckpt", sngi_cmd_ckpt, "inspect a checkpoint (ckpt info FILE)"},
     {"check", sngi_cmd_check, "compile a model and print its summary (--json)"},
     {"dot", sngi_cmd_dot, "print the model graph as Graphviz DOT"},
