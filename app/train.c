@@ -83,6 +83,26 @@ static void json_num(FILE *f, double v) {
     else fputs("null", f);
 }
 
+/* Validation metrics per evaluation; the arrays are owned (freed by the run). A point that
+ * does not fit in memory is left out of the report only. */
+typedef struct sngi_val_hist {
+    int64_t *step;
+    double *auc, *eer;
+    int n;
+} sngi_val_hist;
+
+static void val_push(sngi_val_hist *h, int64_t step, double auc, double eer) {
+    int64_t *s = realloc(h->step, sizeof *s * (size_t)(h->n + 1));
+    if (s) h->step = s;
+    double *a = realloc(h->auc, sizeof *a * (size_t)(h->n + 1));
+    if (a) h->auc = a;
+    double *e = realloc(h->eer, sizeof *e * (size_t)(h->n + 1));
+    if (e) h->eer = e;
+    if (!s || !a || !e) return;
+    h->step[h->n] = step, h->auc[h->n] = auc, h->eer[h->n] = eer;
+    h->n++;
+}
+
 /* Flushes a log or report and says whether every write to it so far went through (a full disk
  * shows at fflush or as the stream's error flag). */
 static sng_status out_check(sng_ctx *ctx, FILE *f, const char *path) {
@@ -273,6 +293,7 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
     int64_t step = start, n_loss = 0;
     char mj[1024];
     sngi_eval_result ev;
+    sngi_val_hist vh = {0}; /* validation metrics over time, for the SVG report */
     for (; step < steps && !st; step++) {
         if (P == 1 && sngi_stop_requested) {
             interrupted = 1;
@@ -356,6 +377,7 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
                 threshold = ev.verif.best_thr;
                 sngi_metrics_json(mj, sizeof mj, &ev, threshold);
                 fprintf(log, "{\"step\":%lld,\"val\":%s}\n", (long long)step + 1, mj);
+                val_push(&vh, step + 1, ev.verif.auc, ev.verif.eer);
                 if (!log_st && (log_st = out_check(ctx, log, log_path)) && P == 1) st = log_st;
                 if (ev.verif.auc > best_val) {
                     best_val = ev.verif.auc;
@@ -457,8 +479,15 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
             }
             char title[512];
             snprintf(title, sizeof title, "sngraph run: %s", g->name);
-            sng_status svg_st = sngi_svg_report(ctx, svg_path, losses, n_loss, far, tar, n_roc,
-                                                title);
+            sngi_report_data rd = {title, losses, n_loss, vh.step, vh.auc, vh.eer, vh.n,
+                                   far, tar, n_roc, sc, lb, n_roc ? (size_t)ev.n_pairs : 0,
+                                   n_roc ? threshold : NAN, NAN, NAN};
+            if (n_roc) {
+                double op_frr;
+                sngi_verif_rates(sc, lb, rd.n_scores, threshold, &rd.op_far, &op_frr);
+                rd.op_tar = 1 - op_frr;
+            }
+            sng_status svg_st = sngi_svg_report(ctx, svg_path, &rd);
             if (!rep_st) rep_st = svg_st;
         }
         free(sc);
@@ -482,6 +511,9 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
     }
     free(losses);
     free(lmean);
+    free(vh.step);
+    free(vh.auc);
+    free(vh.eer);
 out:
     if (log && fclose(log) != 0 && !st)
         st = sngi_fail(ctx, SNG_ERR_IO, "%s: write failed: %s", log_path, strerror(errno));

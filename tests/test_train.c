@@ -15,6 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
 #include "app/ckpt.h"
 #include "app/gallery.h"
 #include "harness.h"
@@ -457,6 +461,43 @@ static void test_oneshot_bad_input(void) {
     CU_ASSERT_STRING_EQUAL(sngt_out(), "carol\n");
 }
 
+/* ---- the SVG report ----------------------------------------------------------------------- */
+/* Elements matching an XPath expression (SVG namespace as "s") in doc. */
+static int count(xmlDocPtr doc, const char *expr) {
+    xmlXPathContextPtr x = xmlXPathNewContext(doc);
+    xmlXPathRegisterNs(x, BAD_CAST "s", BAD_CAST "http://www.w3.org/2000/svg");
+    xmlXPathObjectPtr r = xmlXPathEvalExpression(BAD_CAST expr, x);
+    int n = r && r->nodesetval ? r->nodesetval->nodeNr : 0;
+    xmlXPathFreeObject(r);
+    xmlXPathFreeContext(x);
+    return n;
+}
+
+/* A run with train.eval_every writes a report that parses as XML and holds the four panels:
+ * the loss, validation over time, the ROC with its operating point, the histograms with the
+ * threshold line, each with ticks and axis labels. */
+static void test_svg_report(void) {
+    char dir[1300], path[1400];
+    snprintf(dir, sizeof dir, "%s/rsvg", sngt_tmpdir());
+    CU_ASSERT_EQUAL_FATAL(run_cli("run %s " TRAIN_SETTINGS " --set train.steps=40 --set "
+                                  "train.eval_every=10 --set eval.episodes=0 --run-dir %s",
+                                  model, data_dir, dir), 0);
+    snprintf(path, sizeof path, "%s/report.svg", dir);
+    xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_EQUAL(count(doc, "//s:g[@class='panel']"), 4);
+    CU_ASSERT_EQUAL(count(doc, "//s:polyline[@class='loss']"), 1);
+    CU_ASSERT_EQUAL(count(doc, "//s:polyline[@class='val']"), 2);
+    CU_ASSERT_EQUAL(count(doc, "//s:polyline[@class='roc']"), 1);
+    CU_ASSERT_EQUAL(count(doc, "//s:circle[@class='operating-point']"), 1);
+    CU_ASSERT_EQUAL(count(doc, "//s:line[@class='threshold']"), 1);
+    CU_ASSERT_EQUAL(count(doc, "//s:g[@class='hist']"), 2);
+    CU_ASSERT(count(doc, "//s:line[@class='tick']") >= 16);
+    CU_ASSERT_EQUAL(count(doc, "//s:text[.='loss (log scale)']"), 1);
+    CU_ASSERT_EQUAL(count(doc, "//s:text[.='false accept rate (FAR)']"), 1);
+    xmlFreeDoc(doc);
+}
+
 /* ---- calibrate ---------------------------------------------------------------------------- */
 static void write_text(const char *path, const char *text) {
     FILE *f = fopen(path, "w");
@@ -560,6 +601,7 @@ static CU_TestInfo train_tests[] = {
     {"test_oneshot_sources_and_bulk_enrol", test_oneshot_sources_and_bulk_enrol},
     {"test_oneshot_bad_input", test_oneshot_bad_input},
     {"test_calibrate", test_calibrate},
+    {"test_svg_report", test_svg_report},
     {"test_data_of_a_model", test_data_of_a_model},
     CU_TEST_INFO_NULL,
 };
