@@ -106,7 +106,8 @@ static void empty(FILE *f, const axes *a, const char *why) {
 }
 
 static void legend(FILE *f, const axes *a, int row, const char *color, const char *label) {
-    double x = a->x0 + PW - MR - 150, y = a->y0 + MT + 14 + 14 * row;
+    /* in the panel's title row, right-aligned, so it never covers data or the threshold */
+    double x = a->x0 + PW - MR - 100 * (2 - row), y = a->y0 + 16;
     fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" "
                "stroke-width=\"2\"/><text x=\"%.0f\" y=\"%.0f\">",
             x, y - 4, x + 16, y - 4, color, x + 20, y);
@@ -156,7 +157,7 @@ static void val_panel(FILE *f, const sngi_report_data *d) {
             if (isfinite(v[i]))
                 fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>",
                         px(&a, (double)d->val_step[i]), py(&a, v[i]), color[k]);
-        legend(f, &a, k + 3, color[k], k ? "EER" : "ROC AUC");
+        legend(f, &a, k, color[k], k ? "EER" : "ROC AUC");
     }
 }
 
@@ -216,7 +217,7 @@ static void hist_panel(FILE *f, const sngi_report_data *d) {
                         py(&a, h[k][b]), x1 - x0, py(&a, 0) - py(&a, h[k][b]));
             }
         fprintf(f, "</g>\n");
-        legend(f, &a, k, color[k], k ? "same pairs" : "different pairs");
+        legend(f, &a, k, color[k], k ? "same pairs" : "different");
     }
     if (isfinite(d->threshold)) {
         double x = px(&a, d->threshold);
