@@ -18,7 +18,8 @@ typedef struct sngi_calib_pairs {
 /* Reads pairs from src: a directory of one folder per class (pairs sampled as evaluation
  * does: each image with another of its class and with one of another class, seeded), or a CSV
  * "path_a,path_b,label" per line (paths relative to the CSV's folder; a first line whose label
- * is not a number is a header). Refuses an empty list. *out is the caller's. */
+ * is not a number is a header; a field may be double-quoted, without commas). Refuses an empty
+ * list. *out is the caller's. */
 sng_status sngi_calib_pairs_load(sng_ctx *ctx, const char *src, uint64_t seed,
                                  sngi_calib_pairs *out);
 void sngi_calib_pairs_free(sngi_calib_pairs *p);

@@ -519,7 +519,7 @@ static void test_calibrate(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "\"threshold_far\":0"));
     /* A CSV with a header, paths relative to it. */
     snprintf(csv, sizeof csv, "%s/pairs.csv", data_dir);
-    write_text(csv, "a,b,label\nc10/00.pgm,c10/01.pgm,1\nc11/00.pgm,c11/02.pgm,1\n"
+    write_text(csv, "a,b,label\n\"c10/00.pgm\", c10/01.pgm ,1\r\nc11/00.pgm,c11/02.pgm,1\n\n"
                     "c10/00.pgm,c11/01.pgm,0\nc12/03.pgm,c13/00.pgm,0\nc12/00.pgm,c12/05.pgm,1\n");
     snprintf(out, sizeof out, "%s/calibrated.tar", sngt_tmpdir());
     CU_ASSERT_EQUAL(run_cli("calibrate --ckpt %s -o %s --json %s", ckpt, out, csv), 0);
