@@ -229,3 +229,25 @@ sng_status sngi_ckpt_load_params(sng_ctx *ctx, const sngi_ckpt *c, const char *p
     }
     return SNG_OK;
 }
+
+/* ---- rewriting -------------------------------------------------------------------------------- */
+sng_status sngi_ckpt_write(sng_ctx *ctx, const sngi_ckpt *c, const char *path) {
+    sngi_atomic at;
+    sng_status st = sngi_atomic_open(ctx, path, &at);
+    if (st) return st;
+    struct archive *a = archive_write_new();
+    if (!a || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+        archive_write_open_FILE(a, at.f) != ARCHIVE_OK)
+        st = sngi_fail(ctx, SNG_ERR_IO, "%s: cannot write archive", at.tmp);
+    for (int i = 0; i < c->n && !st; i++)
+        st = add_entry(ctx, a, c->names[i], c->data[i], c->sizes[i], NULL, 0);
+    if (!st && archive_write_close(a) != ARCHIVE_OK)
+        st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", at.tmp,
+                       archive_error_string(a) ? archive_error_string(a) : "write failed");
+    if (a) archive_write_free(a);
+    if (st) {
+        sngi_atomic_abort(&at);
+        return st;
+    }
+    return sngi_atomic_commit(ctx, &at);
+}

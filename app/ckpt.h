@@ -32,8 +32,12 @@ sng_status sngi_ckpt_read(sng_ctx *ctx, const char *path, sngi_ckpt **out);
 sng_status sngi_ckpt_read_memory(sng_ctx *ctx, const char *name, const void *data, size_t len,
                                  sngi_ckpt **out);
 void sngi_ckpt_free(sngi_ckpt *c);
+/* Writes c's entries, in order, as a checkpoint archive atomically to path (ckpt.c); used to
+ * rewrite one entry (manifest.json) and keep the others byte for byte. */
+sng_status sngi_ckpt_write(sng_ctx *ctx, const sngi_ckpt *c, const char *path);
 const void *sngi_ckpt_entry(const sngi_ckpt *c, const char *name, size_t *len);
-/* A number from manifest.json by key ("step", "threshold", ...), def when absent. */
+/* A number from manifest.json by key ("step", "threshold", ...): its first occurrence; def
+ * when absent or null. */
 double sngi_ckpt_num(const sngi_ckpt *c, const char *key, double def);
 /* Copies every parameter (and, with with_optim, the optimiser state) into the session; a
  * parameter that is missing or has another shape is named in the error. */

@@ -159,7 +159,10 @@ double sngi_ckpt_num(const sngi_ckpt *c, const char *key, double def) {
     char pat[128];
     snprintf(pat, sizeof pat, "\"%s\":", key);
     const char *p = m ? strstr(m, pat) : NULL;
-    return p ? strtod(p + strlen(pat), NULL) : def;
+    if (!p) return def;
+    char *end;
+    double v = strtod(p + strlen(pat), &end);
+    return end == p + strlen(pat) ? def : v; /* null: absent */
 }
 
 static struct archive *new_reader(void) {

@@ -151,6 +151,7 @@ sng_status sngi_evaluate(sng_ctx *ctx, sng_session *inf, const sngi_feed *feed, 
     if (st) return st;
     memset(res, 0, sizeof *res);
     res->oneshot_acc = -1;
+    res->cal_far = res->cal_frr = NAN;
     int64_t n = feed->n_pairs[split] < max_pairs ? feed->n_pairs[split] : max_pairs;
     int64_t img = sngi_shape_numel(&sngi_session_graph(inf)->nodes[io.img[0]].shape);
     const int chunk = 64;

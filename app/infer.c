@@ -84,6 +84,8 @@ sng_status sngi_model_open(sng_ctx *ctx, const char *ckpt, int batch, int head_b
     m->img_numel = sngi_shape_numel(&m->img_shape);
     m->emb_numel = sngi_shape_numel(&m->g->nodes[m->emb_a].shape);
     m->threshold = sngi_ckpt_num(c, "threshold", m->score >= 0 ? 0.5 : -1.0);
+    m->thr_far = sngi_ckpt_num(c, "threshold_far", NAN);
+    m->thr_frr = sngi_ckpt_num(c, "threshold_frr", NAN);
     sng_session_opts o;
     sng_session_opts_init(&o);
     o.batch = batch;

@@ -19,6 +19,7 @@ typedef struct sngi_model {
     sngi_shape img_shape;
     sngi_prep prep;        /* how images become inputs: the model's recorded data settings */
     double threshold;      /* calibrated: score >= threshold means "same" */
+    double thr_far, thr_frr; /* its error rates where it was calibrated (NaN: not recorded) */
     uint64_t fingerprint;  /* FNV-1a of the parameters: identifies the checkpoint */
     sng_session *branch;   /* batch `batch`: img_a -> emb_a */
     sng_session *head;     /* batch `head_batch`: emb_a, emb_b fed -> score */

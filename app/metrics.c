@@ -117,3 +117,49 @@ size_t sngi_verif_roc(const float *score, const float *label, size_t n, double *
     free(v);
     return k;
 }
+
+void sngi_verif_rates(const float *score, const float *label, size_t n, double thr, double *far,
+                      double *frr) {
+    double P = 0, N = 0, fa = 0, fr = 0;
+    for (size_t i = 0; i < n; i++) {
+        int same = label[i] > 0.5f, acc = score[i] >= thr;
+        if (same) P++, fr += !acc;
+        else N++, fa += acc;
+    }
+    *far = N ? fa / N : NAN;
+    *frr = P ? fr / P : NAN;
+}
+
+int sngi_verif_pick(const float *score, const float *label, size_t n, double target_far,
+                    double *thr) {
+    size_t P, N;
+    sl *v = sorted(score, label, n, &P, &N);
+    if (!v || !P || !N) {
+        free(v);
+        return -1;
+    }
+    /* Candidate thresholds are the distinct scores, high to low; above the top one nothing is
+     * accepted (FAR 0, FRR 1). */
+    double best = (double)v[0].s + 1, tp = 0, fp = 0, gap = 2;
+    if (target_far < 0) gap = 1; /* |FRR - FAR| above the top score */
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && v[j].s == v[i].s) {
+            if (v[j].l > 0) tp++;
+            else fp++;
+            j++;
+        }
+        double far = fp / (double)N, frr = 1 - tp / (double)P;
+        if (target_far < 0) {
+            if (fabs(frr - far) < gap) gap = fabs(frr - far), best = v[i].s;
+        } else if (far <= target_far) {
+            best = v[i].s; /* FRR only falls as the threshold goes down */
+        } else {
+            break;
+        }
+        i = j;
+    }
+    free(v);
+    *thr = best;
+    return 0;
+}

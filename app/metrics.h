@@ -23,4 +23,14 @@ double sngi_verif_accuracy(const float *score, const float *label, size_t n, dou
 size_t sngi_verif_roc(const float *score, const float *label, size_t n, double *far, double *tar,
                       size_t max_pts);
 
+/* The error rates of the rule score >= thr: *far = share of different pairs accepted, *frr =
+ * share of same pairs rejected (NaN where that class is absent). */
+void sngi_verif_rates(const float *score, const float *label, size_t n, double thr, double *far,
+                      double *frr);
+/* The threshold whose FAR is at most target_far with the lowest FRR (target_far < 0: the equal
+ * error threshold, where FAR and FRR are closest). Returns -1 when one class is absent or out
+ * of memory, 0 otherwise. */
+int sngi_verif_pick(const float *score, const float *label, size_t n, double target_far,
+                    double *thr);
+
 #endif

@@ -83,6 +83,26 @@ static void json_num(FILE *f, double v) {
     else fputs("null", f);
 }
 
+/* Validation metrics per evaluation; the arrays are owned (freed by the run). A point that
+ * does not fit in memory is left out of the report only. */
+typedef struct sngi_val_hist {
+    int64_t *step;
+    double *auc, *eer;
+    int n;
+} sngi_val_hist;
+
+static void val_push(sngi_val_hist *h, int64_t step, double auc, double eer) {
+    int64_t *s = realloc(h->step, sizeof *s * (size_t)(h->n + 1));
+    if (s) h->step = s;
+    double *a = realloc(h->auc, sizeof *a * (size_t)(h->n + 1));
+    if (a) h->auc = a;
+    double *e = realloc(h->eer, sizeof *e * (size_t)(h->n + 1));
+    if (e) h->eer = e;
+    if (!s || !a || !e) return;
+    h->step[h->n] = step, h->auc[h->n] = auc, h->eer[h->n] = eer;
+    h->n++;
+}
+
 /* Flushes a log or report and says whether every write to it so far went through (a full disk
  * shows at fflush or as the stream's error flag). */
 static sng_status out_check(sng_ctx *ctx, FILE *f, const char *path) {
@@ -273,6 +293,7 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
     int64_t step = start, n_loss = 0;
     char mj[1024];
     sngi_eval_result ev;
+    sngi_val_hist vh = {0}; /* validation metrics over time, for the SVG report */
     for (; step < steps && !st; step++) {
         if (P == 1 && sngi_stop_requested) {
             interrupted = 1;
@@ -356,6 +377,7 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
                 threshold = ev.verif.best_thr;
                 sngi_metrics_json(mj, sizeof mj, &ev, threshold);
                 fprintf(log, "{\"step\":%lld,\"val\":%s}\n", (long long)step + 1, mj);
+                val_push(&vh, step + 1, ev.verif.auc, ev.verif.eer);
                 if (!log_st && (log_st = out_check(ctx, log, log_path)) && P == 1) st = log_st;
                 if (ev.verif.auc > best_val) {
                     best_val = ev.verif.auc;
@@ -399,16 +421,23 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
         double far[64], tar[64];
         size_t n_roc = 0;
         if (!interrupted) {
-            if (feed->has_split[SNGI_SPLIT_VAL] &&
-                !(st = sngi_evaluate(ctx, inf, feed, SNGI_SPLIT_VAL, eval_pairs, 0, way, shot, 0.5,
-                                     &ev, NULL, NULL)))
-                threshold = ev.verif.best_thr;
-            int split = feed->has_split[SNGI_SPLIT_TEST] ? SNGI_SPLIT_TEST : SNGI_SPLIT_VAL;
             sc = malloc(sizeof(float) * (size_t)eval_pairs);
             lb = malloc(sizeof(float) * (size_t)eval_pairs);
+            if (!sc || !lb) st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+            /* The threshold's error rates on the split that chose it, for users to trust it. */
+            double cal_far = NAN, cal_frr = NAN;
+            if (!st && feed->has_split[SNGI_SPLIT_VAL] &&
+                !(st = sngi_evaluate(ctx, inf, feed, SNGI_SPLIT_VAL, eval_pairs, 0, way, shot, 0.5,
+                                     &ev, sc, lb))) {
+                threshold = ev.verif.best_thr;
+                sngi_verif_rates(sc, lb, (size_t)ev.n_pairs, threshold, &cal_far, &cal_frr);
+            }
+            int split = feed->has_split[SNGI_SPLIT_TEST] ? SNGI_SPLIT_TEST : SNGI_SPLIT_VAL;
             if (!st && feed->has_split[split] &&
                 !(st = sngi_evaluate(ctx, inf, feed, split, eval_pairs, (int)episodes, (int)way,
                                      (int)shot, threshold, &ev, sc, lb))) {
+                ev.cal_far = cal_far;
+                ev.cal_frr = cal_frr;
                 sngi_metrics_json(mj, sizeof mj, &ev, threshold);
                 fprintf(log, "{\"step\":%lld,\"test\":%s}\n", (long long)step, mj);
                 n_roc = sngi_verif_roc(sc, lb, (size_t)ev.n_pairs, far, tar, 64);
@@ -426,6 +455,9 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
                             split == SNGI_SPLIT_TEST ? "test" : "validation",
                             (long long)ev.n_pairs, ev.verif.auc, ev.verif.eer,
                             ev.verif.tar_at_far3, threshold, ev.acc_at_thr);
+                    if (isfinite(cal_far))
+                        fprintf(r, "threshold %.4g on the validation split: FAR %.4f  FRR %.4f\n",
+                                threshold, cal_far, cal_frr);
                     if (P > 1)
                         fprintf(r, "data parallel: %d ranks x batch %ld; %.1f MB all-reduced per "
                                    "step, %.1f s in all-reduce\n",
@@ -443,6 +475,8 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
                 }
                 SAY(o->out, "test: AUC %.4f  EER %.4f  accuracy %.4f (threshold %.4g)",
                         ev.verif.auc, ev.verif.eer, ev.acc_at_thr, threshold);
+                if (isfinite(cal_far))
+                    SAY(o->out, "  validation FAR %.4f FRR %.4f", cal_far, cal_frr);
                 if (ev.oneshot_acc >= 0)
                     SAY(o->out, "  %d-way %d-shot %.4f", ev.way, ev.shot, ev.oneshot_acc);
                 else if (episodes > 0)
@@ -452,8 +486,15 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
             }
             char title[512];
             snprintf(title, sizeof title, "sngraph run: %s", g->name);
-            sng_status svg_st = sngi_svg_report(ctx, svg_path, losses, n_loss, far, tar, n_roc,
-                                                title);
+            sngi_report_data rd = {title, losses, n_loss, vh.step, vh.auc, vh.eer, vh.n,
+                                   far, tar, n_roc, sc, lb, n_roc ? (size_t)ev.n_pairs : 0,
+                                   n_roc ? threshold : NAN, NAN, NAN};
+            if (n_roc) {
+                double op_frr;
+                sngi_verif_rates(sc, lb, rd.n_scores, threshold, &rd.op_far, &op_frr);
+                rd.op_tar = 1 - op_frr;
+            }
+            sng_status svg_st = sngi_svg_report(ctx, svg_path, &rd);
             if (!rep_st) rep_st = svg_st;
         }
         free(sc);
@@ -477,6 +518,9 @@ sng_status sngi_train_run(sng_ctx *ctx, sng_graph *g, const sngi_feed *feed,
     }
     free(losses);
     free(lmean);
+    free(vh.step);
+    free(vh.auc);
+    free(vh.eer);
 out:
     if (log && fclose(log) != 0 && !st)
         st = sngi_fail(ctx, SNG_ERR_IO, "%s: write failed: %s", log_path, strerror(errno));

@@ -65,6 +65,8 @@ typedef struct sngi_eval_result {
     double oneshot_acc;         /* N-way K-shot accuracy, -1 if not run */
     int64_t n_pairs;
     int episodes, way, shot;
+    /* The threshold's error rates on the split it was calibrated on (NaN: not known). */
+    double cal_far, cal_frr;
 } sngi_eval_result;
 
 /* Scores pairs of a split with an inference session and computes metrics (and episodes when

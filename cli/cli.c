@@ -23,6 +23,7 @@ static const cmd commands[] = {
     {"gallery", sngi_cmd_gallery, "enrol/remove/list identities (one image each)"},
     {"identify", sngi_cmd_identify, "rank enrolled identities for an image"},
     {"serve", sngi_cmd_serve, "serve compare/embed/identify/gallery over HTTP (doc/serve.md)"},
+    {"calibrate", sngi_cmd_calibrate, "set a checkpoint's threshold on your own labelled pairs"},
     {"ckpt", sngi_cmd_ckpt, "inspect a checkpoint (ckpt info FILE)"},
     {"check", sngi_cmd_check, "compile a model and print its summary (--json)"},
     {"dot", sngi_cmd_dot, "print the model graph as Graphviz DOT"},

@@ -32,6 +32,7 @@ int sngi_cmd_gallery(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_identify(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_ckpt(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_serve(int argc, char **argv, FILE *out, FILE *err);
+int sngi_cmd_calibrate(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err);
 int sngi_cmd_settings(int argc, char **argv, FILE *out, FILE *err);
 

@@ -98,6 +98,21 @@ static int finish(FILE *err, const char *cmd, sng_ctx *ctx, sng_status st, sngi_
     return rc;
 }
 
+/* The operating point a decision uses: the threshold and, when the checkpoint records them,
+ * its false accept and false reject rates where it was calibrated. */
+static void oppoint_text(FILE *out, const sngi_model *m) {
+    fprintf(out, "threshold %.4f", m->threshold);
+    if (isfinite(m->thr_far) && isfinite(m->thr_frr))
+        fprintf(out, ", FAR %.4f FRR %.4f", m->thr_far, m->thr_frr);
+}
+
+static void oppoint_json(FILE *out, const sngi_model *m) {
+    if (isfinite(m->thr_far) && isfinite(m->thr_frr))
+        fprintf(out, "\"far\":%.6f,\"frr\":%.6f", m->thr_far, m->thr_frr);
+    else
+        fprintf(out, "\"far\":null,\"frr\":null");
+}
+
 int sngi_cmd_compare(int argc, char **argv, FILE *out, FILE *err) {
     static const char help[] =
         "Usage: sngraph compare --ckpt CHECKPOINT [--json] [--no-resize] IMAGE_A IMAGE_B\n"
@@ -132,11 +147,14 @@ int sngi_cmd_compare(int argc, char **argv, FILE *out, FILE *err) {
             sngi_json_str(out, c.pos[0]);
             fprintf(out, ",\"b\":");
             sngi_json_str(out, c.pos[1]);
-            fprintf(out, ",\"similarity\":%.6f,\"threshold\":%.6f,\"same\":%s}\n", score,
-                    m->threshold, same ? "true" : "false");
-        } else
-            fprintf(out, "%s %s: similarity %.4f (threshold %.4f): %s\n", c.pos[0], c.pos[1], score,
-                    m->threshold, same ? "same" : "different");
+            fprintf(out, ",\"similarity\":%.6f,\"threshold\":%.6f,", score, m->threshold);
+            oppoint_json(out, m);
+            fprintf(out, ",\"same\":%s}\n", same ? "true" : "false");
+        } else {
+            fprintf(out, "%s %s: similarity %.4f (", c.pos[0], c.pos[1], score);
+            oppoint_text(out, m);
+            fprintf(out, "): %s\n", same ? "same" : "different");
+        }
     }
     free(img);
     free(emb);
@@ -365,8 +383,10 @@ int sngi_cmd_identify(int argc, char **argv, FILE *out, FILE *err) {
         if (c.json) {
             fprintf(out, "{\"image\":");
             sngi_json_str(out, c.pos[1]);
-            fprintf(out, ",\"threshold\":%.6f,\"gallery_size\":%d,\"ms\":%.3f,\"top\":[",
-                    m->threshold, gal->n, ms);
+            fprintf(out, ",\"threshold\":%.6f,", m->threshold);
+            oppoint_json(out, m);
+            fprintf(out, ",\"match\":%s,\"gallery_size\":%d,\"ms\":%.3f,\"top\":[",
+                    k > 0 && score[order[0]] >= m->threshold ? "true" : "false", gal->n, ms);
             for (int i = 0; i < k; i++) {
                 fprintf(out, "%s{\"name\":", i ? "," : "");
                 sngi_json_str(out, gal->names[order[i]]);
@@ -378,7 +398,13 @@ int sngi_cmd_identify(int argc, char **argv, FILE *out, FILE *err) {
             for (int i = 0; i < k; i++)
                 fprintf(out, "%2d. %-30s %.4f%s\n", i + 1, gal->names[order[i]], score[order[i]],
                         score[order[i]] >= m->threshold ? "  match" : "");
-            fprintf(out, "(%d identities, %.2f ms; threshold %.4f)\n", gal->n, ms, m->threshold);
+            if (k > 0 && score[order[0]] >= m->threshold)
+                fprintf(out, "decision: match '%s'", gal->names[order[0]]);
+            else
+                fprintf(out, "decision: no match");
+            fprintf(out, " (");
+            oppoint_text(out, m);
+            fprintf(out, ")\n(%d identities, %.2f ms)\n", gal->n, ms);
         }
     }
     free(order);

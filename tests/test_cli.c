@@ -144,7 +144,7 @@ static void test_args_help(void) {
 /* ---- every command ----------------------------------------------------------------------------- */
 static const char *const commands[] = {"run", "eval", "compare", "embed", "gallery", "identify",
                                        "ckpt", "check", "dot", "ops", "plan", "gradcheck",
-                                       "bench", "data", "settings"};
+                                       "bench", "data", "settings", "calibrate"};
 
 static void test_cli_help_generated(void) {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
@@ -181,8 +181,8 @@ static void test_cli_threads_one_range(void) {
             CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "--threads expects an integer in [0, 1024]"));
         }
     }
-    /* run eval compare embed gallery identify plan gradcheck bench */
-    CU_ASSERT_EQUAL(n_with, 9);
+    /* run eval compare embed gallery identify plan gradcheck bench calibrate */
+    CU_ASSERT_EQUAL(n_with, 10);
     /* and the same --batch range */
     static const char *const with_batch[] = {"embed", "plan m.xml", "gradcheck m.xml",
                                              "bench m.xml", "gallery add"};

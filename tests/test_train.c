@@ -15,6 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
 #include "app/ckpt.h"
 #include "app/gallery.h"
 #include "harness.h"
@@ -488,6 +492,115 @@ static void test_oneshot_bad_input(void) {
     CU_ASSERT_STRING_EQUAL(sngt_out(), "carol\n");
 }
 
+/* ---- the SVG report ----------------------------------------------------------------------- */
+/* Elements matching an XPath expression (SVG namespace as "s") in doc. */
+static int count(xmlDocPtr doc, const char *expr) {
+    xmlXPathContextPtr x = xmlXPathNewContext(doc);
+    xmlXPathRegisterNs(x, BAD_CAST "s", BAD_CAST "http://www.w3.org/2000/svg");
+    xmlXPathObjectPtr r = xmlXPathEvalExpression(BAD_CAST expr, x);
+    int n = r && r->nodesetval ? r->nodesetval->nodeNr : 0;
+    xmlXPathFreeObject(r);
+    xmlXPathFreeContext(x);
+    return n;
+}
+
+/* A run with train.eval_every writes a report that parses as XML and holds the four panels:
+ * the loss, validation over time, the ROC with its operating point, the histograms with the
+ * threshold line, each with ticks and axis labels. */
+static void test_svg_report(void) {
+    char dir[1300], path[1400];
+    snprintf(dir, sizeof dir, "%s/rsvg", sngt_tmpdir());
+    CU_ASSERT_EQUAL_FATAL(run_cli("run %s " TRAIN_SETTINGS " --set train.steps=40 --set "
+                                  "train.eval_every=10 --set eval.episodes=0 --run-dir %s",
+                                  model, data_dir, dir), 0);
+    snprintf(path, sizeof path, "%s/report.svg", dir);
+    xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_EQUAL(count(doc, "//s:g[@class='panel']"), 4);
+    CU_ASSERT_EQUAL(count(doc, "//s:polyline[@class='loss']"), 1);
+    CU_ASSERT_EQUAL(count(doc, "//s:polyline[@class='val']"), 2);
+    CU_ASSERT_EQUAL(count(doc, "//s:polyline[@class='roc']"), 1);
+    CU_ASSERT_EQUAL(count(doc, "//s:circle[@class='operating-point']"), 1);
+    CU_ASSERT_EQUAL(count(doc, "//s:line[@class='threshold']"), 1);
+    CU_ASSERT_EQUAL(count(doc, "//s:g[@class='hist']"), 2);
+    CU_ASSERT(count(doc, "//s:line[@class='tick']") >= 16);
+    CU_ASSERT_EQUAL(count(doc, "//s:text[.='loss (log scale)']"), 1);
+    CU_ASSERT_EQUAL(count(doc, "//s:text[.='false accept rate (FAR)']"), 1);
+    xmlFreeDoc(doc);
+}
+
+/* ---- calibrate ---------------------------------------------------------------------------- */
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    CU_ASSERT_EQUAL(fclose(f), 0);
+}
+
+/* The run reports its threshold's FAR/FRR on validation; calibrate sets a threshold on the
+ * user's pairs (CSV or class folders) into a new checkpoint, which compare then uses; bad input
+ * is a clear message and exit 1. */
+static void test_calibrate(void) {
+    char path[1400], csv[1400], out[1400];
+    static char text[1 << 16];
+    snprintf(path, sizeof path, "%s/report.txt", run_dir);
+    text[slurp(path, text, sizeof text - 1)] = 0;
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "on the validation split: FAR "));
+    CU_ASSERT_EQUAL(run_cli("ckpt info %s", ckpt), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "\"threshold_far\":0"));
+    /* A CSV with a header, paths relative to it. */
+    snprintf(csv, sizeof csv, "%s/pairs.csv", data_dir);
+    write_text(csv, "a,b,label\n\"c10/00.pgm\", c10/01.pgm ,1\r\nc11/00.pgm,c11/02.pgm,1\n\n"
+                    "c10/00.pgm,c11/01.pgm,0\nc12/03.pgm,c13/00.pgm,0\nc12/00.pgm,c12/05.pgm,1\n");
+    snprintf(out, sizeof out, "%s/calibrated.tar", sngt_tmpdir());
+    CU_ASSERT_EQUAL(run_cli("calibrate --ckpt %s -o %s --json %s", ckpt, out, csv), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "\"pairs\":5,\"same\":3,\"different\":2"));
+    double thr = json_num(sngt_out(), "threshold"), far = json_num(sngt_out(), "far");
+    CU_ASSERT(far >= 0 && far <= 1);
+    /* compare reads the new operating point */
+    char a[1300], b[1300];
+    snprintf(a, sizeof a, "%s/c10/00.pgm", data_dir);
+    snprintf(b, sizeof b, "%s/c10/01.pgm", data_dir);
+    CU_ASSERT_EQUAL(run_cli("compare --ckpt %s --json %s %s", out, a, b), 0);
+    SNGT_ASSERT_CLOSE(json_num(sngt_out(), "threshold"), thr, 1e-5, 1e-6);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "\"far\":"));
+    CU_ASSERT_EQUAL(run_cli("compare --ckpt %s %s %s", out, a, b), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), ", FAR "));
+    /* A target FAR of 0 accepts no different pair; class folders work as a source. */
+    CU_ASSERT_EQUAL(run_cli("calibrate --ckpt %s -o %s --far 0 --json %s", out, out, data_dir), 0);
+    CU_ASSERT_EQUAL(json_num(sngt_out(), "far"), 0);
+    CU_ASSERT_EQUAL(run_cli("calibrate --ckpt %s -o %s %s", out, out, csv), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "ROC AUC"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "(equal error): FAR "));
+    CU_ASSERT_EQUAL(run_cli("eval --ckpt %s --set data.test.source=%s --episodes 0", out, data_dir), 0);
+    /* Bad input. */
+    static const struct {
+        const char *csv, *why;
+    } bad[] = {
+        {"", "no pairs to calibrate on"},
+        {"a,b,label\n", "no pairs to calibrate on"},
+        {"c10/00.pgm,c10/01.pgm,1\nc11/00.pgm,c11/01.pgm,1\n", "all 2 pairs are labelled same"},
+        {"c10/00.pgm,nothere.pgm,1\nc11/00.pgm,c10/01.pgm,0\n", "nothere.pgm"},
+        {"c10/00.pgm,c10/01.pgm\n", "expected image_a,image_b,label"},
+        {"c10/00.pgm,c10/01.pgm,1\nc10/00.pgm,c10/01.pgm,yes\n", "is not 0 or 1"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_text(csv, bad[i].csv);
+        int rc = sngt_cli_fmt("calibrate --ckpt %s -o %s %s", ckpt, out, csv);
+        if (rc != 1 || !strstr(sngt_err(), bad[i].why))
+            fprintf(stderr, "\n  case %zu: exit %d: %s", i, rc, sngt_err());
+        CU_ASSERT_EQUAL(rc, 1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), bad[i].why));
+    }
+    CU_ASSERT_EQUAL(sngt_cli_fmt("calibrate --ckpt %s/none.tar %s", sngt_tmpdir(), csv), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_err(), "none.tar"));
+    CU_ASSERT_EQUAL(sngt_cli_fmt("calibrate --ckpt %s %s/none.csv", ckpt, sngt_tmpdir()), 1);
+    CU_ASSERT_EQUAL(sngt_cli_fmt("calibrate --ckpt %s --far 0.1 --eer %s", ckpt, csv), 2);
+    CU_ASSERT_EQUAL(sngt_cli_fmt("calibrate --ckpt %s --far 2 %s", ckpt, csv), 2);
+    /* the original checkpoint is untouched by the failures */
+    CU_ASSERT_EQUAL(run_cli("ckpt info %s", ckpt), 0);
+}
+
 /* `sngraph data MODEL` describes the model's training source at the model's input size. */
 static void test_data_of_a_model(void) {
     FILE *mf = fopen(model, "r");
@@ -518,6 +631,8 @@ static CU_TestInfo train_tests[] = {
     {"test_oneshot_compare_and_gallery_round_trip", test_oneshot_compare_and_gallery_round_trip},
     {"test_oneshot_sources_and_bulk_enrol", test_oneshot_sources_and_bulk_enrol},
     {"test_oneshot_bad_input", test_oneshot_bad_input},
+    {"test_calibrate", test_calibrate},
+    {"test_svg_report", test_svg_report},
     {"test_data_of_a_model", test_data_of_a_model},
     CU_TEST_INFO_NULL,
 };
