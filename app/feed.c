@@ -15,14 +15,14 @@
 struct sngi_data {
     sng_ctx *ctx;
     sngi_io io;
-    sng_dataset *ds[3];      /* owned when own[i] */
+    sngi_dataset *ds[3];      /* owned when own[i] */
     int own[3];
-    sng_subset *sub[3];
-    sng_sampler *train_s;    /* pairs or triplets over the train split */
-    sng_sampler *eval_s[3];  /* pairs over val/test */
-    sng_sampler *epi_s[3];   /* episodes over val/test (created on demand) */
+    sngi_subset *sub[3];
+    sngi_sampler *train_s;    /* pairs or triplets over the train split */
+    sngi_sampler *eval_s[3];  /* pairs over val/test */
+    sngi_sampler *epi_s[3];   /* episodes over val/test (created on demand) */
     int epi_way, epi_shot;
-    sng_loader *loader;
+    sngi_loader *loader;
     int shard, n_shards;
     uint64_t seed;
     long eval_pairs;
@@ -32,15 +32,15 @@ static const char *split_name[3] = {"train", "val", "test"};
 
 void sngi_data_free(sngi_data *r) {
     if (!r) return;
-    sng_loader_free(r->loader);
-    sng_sampler_free(r->train_s);
+    sngi_loader_free(r->loader);
+    sngi_sampler_free(r->train_s);
     for (int i = 0; i < 3; i++) {
-        sng_sampler_free(r->eval_s[i]);
-        sng_sampler_free(r->epi_s[i]);
-        sng_subset_free(r->sub[i]);
+        sngi_sampler_free(r->eval_s[i]);
+        sngi_sampler_free(r->epi_s[i]);
+        sngi_subset_free(r->sub[i]);
     }
     for (int i = 0; i < 3; i++)
-        if (r->own[i]) sng_dataset_free(r->ds[i]);
+        if (r->own[i]) sngi_dataset_free(r->ds[i]);
     free(r);
 }
 
@@ -49,23 +49,23 @@ static sng_status feed_train(void *user, float *const *bufs, int batch, int64_t 
                              double *wait) {
     sngi_data *r = user;
     if (!r->loader) return sngi_fail(r->ctx, SNG_ERR_USAGE, "the data were opened without training");
-    if (sng_loader_step(r->loader) != step) sng_loader_seek(r->loader, step);
-    double w0 = sng_loader_wait_seconds(r->loader);
+    if (sngi_loader_step(r->loader) != step) sngi_loader_seek(r->loader, step);
+    double w0 = sngi_loader_wait_seconds(r->loader);
     if (r->n_shards > 1) {
         /* The loader draws the global batch of n_shards * batch samples, exactly what one
          * process with that batch would draw (a batch is a function of seed, step and size);
          * this rank keeps samples [shard * batch, (shard + 1) * batch). */
         const float *const *all;
-        sng_loader_borrow(r->loader, &all);
-        for (int i = 0; i < sng_sampler_n_bufs(r->train_s); i++) {
-            size_t per = (size_t)sng_sampler_buf_len(r->train_s, 1, i);
+        sngi_loader_borrow(r->loader, &all);
+        for (int i = 0; i < sngi_sampler_n_bufs(r->train_s); i++) {
+            size_t per = (size_t)sngi_sampler_buf_len(r->train_s, 1, i);
             memcpy(bufs[i], all[i] + (size_t)r->shard * (size_t)batch * per,
                    sizeof(float) * (size_t)batch * per);
         }
     } else {
-        sng_loader_next(r->loader, bufs);
+        sngi_loader_next(r->loader, bufs);
     }
-    *wait += sng_loader_wait_seconds(r->loader) - w0;
+    *wait += sngi_loader_wait_seconds(r->loader) - w0;
     return SNG_OK;
 }
 
@@ -75,7 +75,7 @@ static sng_status feed_pairs(void *user, int split, int64_t first, int b, float 
     if (!r->eval_s[split]) return sngi_fail(r->ctx, SNG_ERR_DATA, "no %s split", split_name[split]);
     float *bufs[3] = {a, bimg, label};
     /* Pair list of a split: a pure function of (seed, first): the same pairs every evaluation. */
-    sng_sampler_fill(r->eval_s[split], b, r->seed + 1000003ULL * (uint64_t)(split + 1), first, bufs);
+    sngi_sampler_fill(r->eval_s[split], b, r->seed + 1000003ULL * (uint64_t)(split + 1), first, bufs);
     *got = b;
     return SNG_OK;
 }
@@ -85,22 +85,22 @@ static sng_status feed_episode(void *user, int split, int64_t index, int way, in
     sngi_data *r = user;
     if (!r->sub[split]) return sngi_fail(r->ctx, SNG_ERR_DATA, "no %s split", split_name[split]);
     if (!r->epi_s[split] || r->epi_way != way || r->epi_shot != shot) {
-        sng_sampler_free(r->epi_s[split]);
+        sngi_sampler_free(r->epi_s[split]);
         r->epi_s[split] = NULL;
-        sng_sampler_opts so;
-        sng_sampler_opts_init(&so);
+        sngi_sampler_opts so;
+        sngi_sampler_opts_init(&so);
         so.kind = SNG_SAMPLE_EPISODES;
         so.n_way = way;
         so.k_shot = shot;
         so.n_query = 1;
-        if (sng_sampler_new(r->ctx, r->ds[split], r->sub[split], &so, &r->epi_s[split]))
+        if (sngi_sampler_new(r->ctx, r->ds[split], r->sub[split], &so, &r->epi_s[split]))
             return SNG_ERR_DATA; /* too few classes for this many ways: reported by the caller */
         r->epi_way = way;
         r->epi_shot = shot;
     }
     float lab = 0;
     float *bufs[3] = {support, query, &lab};
-    sng_sampler_fill(r->epi_s[split], 1, r->seed + 7777, index, bufs);
+    sngi_sampler_fill(r->epi_s[split], 1, r->seed + 7777, index, bufs);
     *answer = (int)lab;
     return SNG_OK;
 }
@@ -109,25 +109,25 @@ static int feed_classes(void *user, int split, int min_images) {
     sngi_data *r = user;
     if (split < 0 || split > 2 || !r->sub[split]) return 0;
     int n = 0;
-    for (int i = 0; i < sng_subset_n_classes(r->sub[split]); i++)
-        n += sng_subset_n_images(r->sub[split], i) >= min_images;
+    for (int i = 0; i < sngi_subset_n_classes(r->sub[split]); i++)
+        n += sngi_subset_n_images(r->sub[split], i) >= min_images;
     return n;
 }
 
 /* ---- set-up ---------------------------------------------------------------------------------- */
-static sng_status load_ds(sngi_data *r, const char *source, const sng_data_opts *base,
-                          sng_dataset **out) {
-    sng_data_opts o = *base;
+static sng_status load_ds(sngi_data *r, const char *source, const sngi_dataset_opts *base,
+                          sngi_dataset **out) {
+    sngi_dataset_opts o = *base;
     o.source = source;
-    return sng_dataset_load(r->ctx, &o, out);
+    return sngi_dataset_load(r->ctx, &o, out);
 }
 
 /* The loader options of g's data.* settings: image size and normalisation from the model. */
-static sng_status base_opts(sng_ctx *ctx, sng_graph *g, const sngi_io *io, sng_data_opts *base) {
+static sng_status base_opts(sng_ctx *ctx, sng_graph *g, const sngi_io *io, sngi_dataset_opts *base) {
     sngi_prep p;
     sng_status st = sngi_prep_from_graph(ctx, g, io->img[0], &p);
     if (st) return st;
-    sng_data_opts_init(base);
+    sngi_dataset_opts_init(base);
     base->channels = p.c;
     base->height = p.h;
     base->width = p.w;
@@ -148,7 +148,7 @@ static sng_status base_opts(sng_ctx *ctx, sng_graph *g, const sngi_io *io, sng_d
 
 /* Splits: splits sharing a dataset are cut from it together (class-disjoint); a split with its
  * own dataset takes the classes its list names, or all of them. */
-static sng_status make_splits(sngi_data *r, const sng_split_opts *so, const char *const *lists) {
+static sng_status make_splits(sngi_data *r, const sngi_split_opts *so, const char *const *lists) {
     sng_ctx *ctx = r->ctx;
     sng_status st;
     for (int i = 0; i < 3; i++) {
@@ -156,36 +156,36 @@ static sng_status make_splits(sngi_data *r, const sng_split_opts *so, const char
         int group[3] = {0}, n_group = 0;
         for (int j = 0; j < 3; j++)
             if (r->ds[j] == r->ds[i]) group[j] = 1, n_group++;
-        sng_split_opts o = *so;
+        sngi_split_opts o = *so;
         int any_list = 0;
         for (int j = 0; j < 3; j++) {
             o.lists[j] = group[j] ? lists[j] : NULL;
             any_list |= o.lists[j] != NULL;
         }
         if (n_group == 1 && !any_list) {
-            if ((st = sng_subset_all(ctx, r->ds[i], &r->sub[i]))) return st;
+            if ((st = sngi_subset_all(ctx, r->ds[i], &r->sub[i]))) return st;
             continue;
         }
-        sng_subset *parts[3];
+        sngi_subset *parts[3];
         if (n_group == 1) {
             /* Only this split uses the dataset: its list picks the classes. */
             o.lists[0] = NULL;
             o.lists[1] = lists[i];
             o.lists[2] = NULL;
-            if ((st = sng_split(ctx, r->ds[i], &o, parts))) return st;
+            if ((st = sngi_split(ctx, r->ds[i], &o, parts))) return st;
             r->sub[i] = parts[1];
-            sng_subset_free(parts[0]);
-            sng_subset_free(parts[2]);
+            sngi_subset_free(parts[0]);
+            sngi_subset_free(parts[2]);
             continue;
         }
         for (int j = 0; j < 3; j++)
             if (!group[j]) o.frac[j] = 0;
-        if ((st = sng_split(ctx, r->ds[i], &o, parts))) return st;
+        if ((st = sngi_split(ctx, r->ds[i], &o, parts))) return st;
         for (int j = 0; j < 3; j++) {
-            if (group[j] && sng_subset_n_classes(parts[j]) > 0)
+            if (group[j] && sngi_subset_n_classes(parts[j]) > 0)
                 r->sub[j] = parts[j];
             else
-                sng_subset_free(parts[j]);
+                sngi_subset_free(parts[j]);
         }
     }
     return SNG_OK;
@@ -202,7 +202,7 @@ static sng_status data_init(sngi_data *r, sng_graph *g, const sngi_data_opts *o)
         (st = sngi_setting_int(ctx, g, "train.batch", &batch)))
         return st;
     r->seed = (uint64_t)v;
-    sng_data_opts base;
+    sngi_dataset_opts base;
     if ((st = base_opts(ctx, g, &r->io, &base))) return st;
 
     const char *common, *src[3], *lists[3], *fr;
@@ -222,8 +222,8 @@ static sng_status data_init(sngi_data *r, sng_graph *g, const sngi_data_opts *o)
                          "%s: no training data: set data.source or data.train.source (e.g. "
                          "--set data.source=images.zip)",
                          g->file);
-    sng_split_opts so;
-    sng_split_opts_init(&so);
+    sngi_split_opts so;
+    sngi_split_opts_init(&so);
     so.seed = r->seed;
     if ((st = sngi_setting_text(ctx, g, "data.split", &fr))) return st;
     int end = -1;
@@ -237,8 +237,8 @@ static sng_status data_init(sngi_data *r, sng_graph *g, const sngi_data_opts *o)
     so.by_group = (int)v;
     if ((st = sngi_setting_int(ctx, g, "data.by_image", &v))) return st;
     so.by_image = (int)v;
-    sng_sampler_opts sm;
-    sng_sampler_opts_init(&sm);
+    sngi_sampler_opts sm;
+    sngi_sampler_opts_init(&sm);
     double d;
     if ((st = sngi_setting_double(ctx, g, "data.pos_fraction", &d))) return st;
     sm.pos_fraction = (float)d;
@@ -263,12 +263,12 @@ static sng_status data_init(sngi_data *r, sng_graph *g, const sngi_data_opts *o)
     if (o->need_train) {
         if (!r->sub[0]) return sngi_fail(ctx, SNG_ERR_DATA, "the training split is empty");
         sm.kind = r->io.label >= 0 ? SNG_SAMPLE_PAIRS : SNG_SAMPLE_TRIPLETS;
-        if ((st = sng_sampler_new(ctx, r->ds[0], r->sub[0], &sm, &r->train_s))) return st;
+        if ((st = sngi_sampler_new(ctx, r->ds[0], r->sub[0], &sm, &r->train_s))) return st;
         if (batch * r->n_shards > (1L << 20))
             return sngi_fail(ctx, SNG_ERR_USAGE, "%d ranks x train.batch=%ld is too large a "
                                                  "global batch",
                              r->n_shards, batch);
-        if ((st = sng_loader_new(ctx, r->train_s, (int)(batch * r->n_shards), r->seed, 2,
+        if ((st = sngi_loader_new(ctx, r->train_s, (int)(batch * r->n_shards), r->seed, 2,
                                  &r->loader)))
             return st;
     }
@@ -276,7 +276,7 @@ static sng_status data_init(sngi_data *r, sng_graph *g, const sngi_data_opts *o)
     sm.kind = SNG_SAMPLE_PAIRS;
     sm.pos_fraction = 0.5f;
     for (int i = 1; i < 3; i++)
-        if (r->sub[i] && (st = sng_sampler_new(ctx, r->ds[i], r->sub[i], &sm, &r->eval_s[i])))
+        if (r->sub[i] && (st = sngi_sampler_new(ctx, r->ds[i], r->sub[i], &sm, &r->eval_s[i])))
             return st;
     return SNG_OK;
 }
@@ -304,7 +304,7 @@ void sngi_data_feed(sngi_data *r, sngi_feed *f) {
     f->pairs = feed_pairs;
     f->episode = feed_episode;
     f->classes = feed_classes;
-    f->n_train_images = r->sub[0] ? sng_subset_total_images(r->sub[0]) : 0;
+    f->n_train_images = r->sub[0] ? sngi_subset_total_images(r->sub[0]) : 0;
     for (int i = 1; i < 3; i++) {
         f->has_split[i] = r->eval_s[i] != NULL;
         f->n_pairs[i] = r->eval_s[i] ? r->eval_pairs : 0;
@@ -316,9 +316,9 @@ int sngi_data_has_split(const sngi_data *r, int split) {
 }
 
 double sngi_data_wait_seconds(const sngi_data *r) {
-    return r->loader ? sng_loader_wait_seconds(r->loader) : 0;
+    return r->loader ? sngi_loader_wait_seconds(r->loader) : 0;
 }
 
 double sngi_data_fill_seconds(const sngi_data *r) {
-    return r->loader ? sng_loader_fill_seconds(r->loader) : 0;
+    return r->loader ? sngi_loader_fill_seconds(r->loader) : 0;
 }

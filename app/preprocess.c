@@ -56,7 +56,7 @@ sng_status sngi_prep_decode(sng_ctx *ctx, const sngi_prep *p, const char *label,
     s = sngi_image_convert(img.pix, img.c, img.h, img.w, planar, p->c, p->h, p->w);
     free(img.pix);
     /* The same packing as training batches without augmentation (loaders/augment.c). */
-    if (!s) sng_augment_pack(planar, p->c, p->h, p->w, NULL, 0, p->scale, p->mean, p->std, dst);
+    if (!s) sngi_augment_pack(planar, p->c, p->h, p->w, NULL, 0, p->scale, p->mean, p->std, dst);
     free(planar);
     return s ? sngi_fail(ctx, s, "%s: cannot convert the image", label) : SNG_OK;
 }

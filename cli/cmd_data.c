@@ -21,8 +21,8 @@ int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err) {
         "as .../class/image.ext, or an IDX images file (MNIST; labels found by name).\n"
         "MODEL (a .xml file or a bare model name) stands for its training source, read at\n"
         "the model's input size; --set applies to a MODEL only.\n";
-    sng_data_opts o;
-    sng_data_opts_init(&o);
+    sngi_dataset_opts o;
+    sngi_dataset_opts_init(&o);
     int json = 0;
     long depth = 0, max_images = 0;
     const char *size = NULL;
@@ -104,19 +104,19 @@ int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err) {
         }
         sng_graph_free(g);
     }
-    sng_dataset *d = NULL;
-    sng_status st = sng_dataset_load(ctx, &o, &d);
+    sngi_dataset *d = NULL;
+    sng_status st = sngi_dataset_load(ctx, &o, &d);
     if (st != SNG_OK) {
         /* Out of memory is a resource limit, exit 1 as in every command; 3 means a bug. */
         int rc = sngi_cli_report(err, "data", ctx, st);
         sng_ctx_free(ctx);
         return rc;
     }
-    sng_data_describe(d, out, json);
-    if (!json && sng_dataset_n_skipped(d))
+    sngi_data_describe(d, out, json);
+    if (!json && sngi_dataset_n_skipped(d))
         fprintf(err, "sngraph data: warning: %d entr%s skipped (listed above)\n",
-                sng_dataset_n_skipped(d), sng_dataset_n_skipped(d) == 1 ? "y" : "ies");
-    sng_dataset_free(d);
+                sngi_dataset_n_skipped(d), sngi_dataset_n_skipped(d) == 1 ? "y" : "ies");
+    sngi_dataset_free(d);
     sng_ctx_free(ctx);
     return SNG_EXIT_OK;
 }

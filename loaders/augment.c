@@ -16,7 +16,7 @@
 
 #include "loaders/loader_int.h"
 
-void sng_augment_opts_init(sng_augment_opts *o) {
+void sngi_augment_opts_init(sngi_augment_opts *o) {
     memset(o, 0, sizeof *o);
     o->p = 0.5f;
     o->rotate_deg = 10.0f;
@@ -28,7 +28,7 @@ void sng_augment_opts_init(sng_augment_opts *o) {
 
 static float unif(sngi_rng *r, float lo, float hi) { return lo + (hi - lo) * sngi_rng_uniform(r); }
 
-void sng_augment_pack(const uint8_t *src, int c, int h, int w, const sng_augment_opts *aug,
+void sngi_augment_pack(const uint8_t *src, int c, int h, int w, const sngi_augment_opts *aug,
                       uint64_t rng_seed, float scale, float mean, float std, float *dst) {
     float a = scale / std, b = -mean / std; /* (x*scale - mean)/std = a*x + b */
     size_t plane = (size_t)h * w;

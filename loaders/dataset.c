@@ -20,7 +20,7 @@
 
 #include "loaders/loader_int.h"
 
-void sng_data_opts_init(sng_data_opts *o) {
+void sngi_dataset_opts_init(sngi_dataset_opts *o) {
     memset(o, 0, sizeof *o);
     o->resize = 1;
     o->scale = 1.0f / 255.0f;
@@ -28,7 +28,7 @@ void sng_data_opts_init(sng_data_opts *o) {
     o->std = 1.0f;
 }
 
-sng_status sngi_dataset_skip(sng_ctx *ctx, sng_dataset *d, const char *entry, const char *fmt,
+sng_status sngi_dataset_skip(sng_ctx *ctx, sngi_dataset *d, const char *entry, const char *fmt,
                              ...) {
     if (d->n_skips == d->cap_skips) {
         int nc = d->cap_skips ? d->cap_skips * 2 : 16;
@@ -54,7 +54,7 @@ sng_status sngi_dataset_skip(sng_ctx *ctx, sng_dataset *d, const char *entry, co
     return SNG_OK;
 }
 
-void sng_dataset_free(sng_dataset *d) {
+void sngi_dataset_free(sngi_dataset *d) {
     if (!d) return;
     free(d->source);
     free(d->pix);
@@ -85,8 +85,8 @@ void sng_dataset_free(sng_dataset *d) {
 /* ---- reading --------------------------------------------------------------------------------- */
 typedef struct load_st {
     sng_ctx *ctx;
-    sng_dataset *d;
-    const sng_data_opts *o;
+    sngi_dataset *d;
+    const sngi_dataset_opts *o;
     int cap_images;
     char **dirs;          /* folders seen (for empty classes), owned */
     int n_dirs, cap_dirs;
@@ -142,7 +142,7 @@ static sng_status on_dir(void *ud, const char *path) {
     return SNG_OK;
 }
 
-static void native_count(sng_dataset *d, const sngi_image *im) {
+static void native_count(sngi_dataset *d, const sngi_image *im) {
     for (int i = 0; i < d->n_native; i++) {
         sngi_native *n = &d->native[i];
         if (n->w == im->w && n->h == im->h && n->bits == im->bits &&
@@ -171,7 +171,7 @@ static const char *base_name(const char *p) {
 
 static sng_status on_file(void *ud, const char *path, const uint8_t *data, size_t n) {
     load_st *ls = ud;
-    sng_dataset *d = ls->d;
+    sngi_dataset *d = ls->d;
     /* The pairs list (by name) is never an image: read it when it is not a file on disk. */
     if (ls->o->pairs_csv && (!strcmp(path, ls->o->pairs_csv) ||
                              !strcmp(base_name(path), base_name(ls->o->pairs_csv)))) {
@@ -232,7 +232,7 @@ static sng_status on_file(void *ud, const char *path, const uint8_t *data, size_
 }
 
 /* ---- layout ---------------------------------------------------------------------------------- */
-sng_status sngi_dataset_permute(sng_ctx *ctx, sng_dataset *d, const int *perm) {
+sng_status sngi_dataset_permute(sng_ctx *ctx, sngi_dataset *d, const int *perm) {
     int n = d->n_images;
     uint8_t *tmp = sngi_malloc(d->img_bytes), *done = sngi_calloc((size_t)n, 1);
     int *lab = d->label ? sngi_malloc(sizeof(int) * (size_t)n) : NULL;
@@ -320,7 +320,7 @@ static int str_cmp(const void *a, const void *b) {
 /* Classes and groups from entry paths: see doc/loaders.md, "Layouts". */
 static sng_status finish_layout(load_st *ls) {
     sng_ctx *ctx = ls->ctx;
-    sng_dataset *d = ls->d;
+    sngi_dataset *d = ls->d;
     int n = d->n_images;
     /* D: the most common folder depth of images (ties: the deeper). */
     int hist[64] = {0}, D = 1;
@@ -474,7 +474,7 @@ static sng_status finish_layout(load_st *ls) {
     return st;
 }
 
-static const sng_dataset *sort_ds; /* qsort has no context argument; loads are serialised */
+static const sngi_dataset *sort_ds; /* qsort has no context argument; loads are serialised */
 static pthread_mutex_t sort_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static int path_cmp(const void *a, const void *b) {
@@ -482,7 +482,7 @@ static int path_cmp(const void *a, const void *b) {
 }
 
 /* Image ids sorted by entry path, so a pairs list of any length resolves in n log n. */
-static sng_status index_paths(sng_ctx *ctx, sng_dataset *d) {
+static sng_status index_paths(sng_ctx *ctx, sngi_dataset *d) {
     if (!(d->by_path = sngi_malloc(sizeof(int) * (size_t)d->n_images)))
         return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     for (int i = 0; i < d->n_images; i++) d->by_path[i] = i;
@@ -495,7 +495,7 @@ static sng_status index_paths(sng_ctx *ctx, sng_dataset *d) {
 
 /* Folders at class level holding no usable image, and classes of a single image. */
 static sng_status check_classes(load_st *ls) {
-    sng_dataset *d = ls->d;
+    sngi_dataset *d = ls->d;
     size_t pe = strlen(d->prefix);
     sng_status st = SNG_OK;
     for (int i = 0; i < ls->n_dirs && st == SNG_OK; i++) {
@@ -528,7 +528,7 @@ static sng_status check_classes(load_st *ls) {
 
 /* Reads the pairs CSV (from disk when such a file exists, else the captured entry). */
 static sng_status load_pairs(load_st *ls) {
-    const sng_data_opts *o = ls->o;
+    const sngi_dataset_opts *o = ls->o;
     if (!o->pairs_csv) return SNG_OK;
     if (ls->csv) return sngi_pairs_csv_parse(ls->ctx, ls->d, o->pairs_csv, ls->csv, ls->csv_n);
     uint8_t *buf = NULL;
@@ -546,11 +546,11 @@ static sng_status load_pairs(load_st *ls) {
     return st;
 }
 
-static sng_status load_common(sng_ctx *ctx, const sng_data_opts *o, const char *name,
-                              const void *mem, size_t mem_n, sng_dataset **out) {
+static sng_status load_common(sng_ctx *ctx, const sngi_dataset_opts *o, const char *name,
+                              const void *mem, size_t mem_n, sngi_dataset **out) {
     *out = NULL;
     if (!o || !name)
-        return sngi_fail(ctx, SNG_ERR_USAGE, "sng_dataset_load: no source given");
+        return sngi_fail(ctx, SNG_ERR_USAGE, "sngi_dataset_load: no source given");
     if (o->channels != 0 && o->channels != 1 && o->channels != 3)
         return sngi_fail(ctx, SNG_ERR_USAGE, "%s: channels must be 1 or 3 (got %d)", name,
                          o->channels);
@@ -560,7 +560,7 @@ static sng_status load_common(sng_ctx *ctx, const sng_data_opts *o, const char *
                          o->width);
     if (!(o->std > 0) || !(o->scale > 0))
         return sngi_fail(ctx, SNG_ERR_USAGE, "%s: scale and std must be > 0", name);
-    sng_dataset *d = sngi_calloc(1, sizeof *d);
+    sngi_dataset *d = sngi_calloc(1, sizeof *d);
     if (!d || !(d->source = sngi_strdup(name))) {
         free(d);
         return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
@@ -574,7 +574,7 @@ static sng_status load_common(sng_ctx *ctx, const sng_data_opts *o, const char *
         snprintf(d->kind, sizeof d->kind, "IDX");
         st = sngi_idx_load(ctx, d, o);
         if (st == SNG_OK) *out = d;
-        else sng_dataset_free(d);
+        else sngi_dataset_free(d);
         return st;
     }
     load_st ls = {.ctx = ctx, .d = d, .o = o};
@@ -601,52 +601,52 @@ static sng_status load_common(sng_ctx *ctx, const sng_data_opts *o, const char *
     free(ls.dirs);
     free(ls.csv);
     if (st != SNG_OK) {
-        sng_dataset_free(d);
+        sngi_dataset_free(d);
         return st;
     }
     *out = d;
     return SNG_OK;
 }
 
-sng_status sng_dataset_load(sng_ctx *ctx, const sng_data_opts *o, sng_dataset **out) {
+sng_status sngi_dataset_load(sng_ctx *ctx, const sngi_dataset_opts *o, sngi_dataset **out) {
     if (out) *out = NULL;
-    if (!out) return sngi_fail(ctx, SNG_ERR_USAGE, "sng_dataset_load: out is NULL");
+    if (!out) return sngi_fail(ctx, SNG_ERR_USAGE, "sngi_dataset_load: out is NULL");
     return load_common(ctx, o, o ? o->source : NULL, NULL, 0, out);
 }
 
 sng_status sngi_dataset_load_memory(sng_ctx *ctx, const char *name, const void *buf, size_t n,
-                                    const sng_data_opts *o, sng_dataset **out) {
+                                    const sngi_dataset_opts *o, sngi_dataset **out) {
     return load_common(ctx, o, name, buf ? buf : "", n, out);
 }
 
 /* ---- accessors ------------------------------------------------------------------------------- */
-int sng_dataset_n_images(const sng_dataset *d) { return d->n_images; }
-int sng_dataset_n_classes(const sng_dataset *d) { return d->n_classes; }
-int sng_dataset_n_groups(const sng_dataset *d) { return d->n_groups; }
-void sng_dataset_shape(const sng_dataset *d, int *c, int *h, int *w) {
+int sngi_dataset_n_images(const sngi_dataset *d) { return d->n_images; }
+int sngi_dataset_n_classes(const sngi_dataset *d) { return d->n_classes; }
+int sngi_dataset_n_groups(const sngi_dataset *d) { return d->n_groups; }
+void sngi_dataset_shape(const sngi_dataset *d, int *c, int *h, int *w) {
     if (c) *c = d->c;
     if (h) *h = d->h;
     if (w) *w = d->w;
 }
-const char *sng_dataset_class_name(const sng_dataset *d, int cls) { return d->class_name[cls]; }
-int sng_dataset_class_group(const sng_dataset *d, int cls) { return d->class_group[cls]; }
-const char *sng_dataset_group_name(const sng_dataset *d, int g) { return d->group_name[g]; }
-int sng_dataset_class_first(const sng_dataset *d, int cls) { return d->class_first[cls]; }
-int sng_dataset_class_count(const sng_dataset *d, int cls) { return d->class_count[cls]; }
-int sng_dataset_label(const sng_dataset *d, int img) { return d->label[img]; }
-const uint8_t *sng_dataset_pixels(const sng_dataset *d, int img) {
+const char *sngi_dataset_class_name(const sngi_dataset *d, int cls) { return d->class_name[cls]; }
+int sngi_dataset_class_group(const sngi_dataset *d, int cls) { return d->class_group[cls]; }
+const char *sngi_dataset_group_name(const sngi_dataset *d, int g) { return d->group_name[g]; }
+int sngi_dataset_class_first(const sngi_dataset *d, int cls) { return d->class_first[cls]; }
+int sngi_dataset_class_count(const sngi_dataset *d, int cls) { return d->class_count[cls]; }
+int sngi_dataset_label(const sngi_dataset *d, int img) { return d->label[img]; }
+const uint8_t *sngi_dataset_pixels(const sngi_dataset *d, int img) {
     return d->pix + d->img_bytes * (size_t)img;
 }
-const char *sng_dataset_entry(const sng_dataset *d, int img) {
+const char *sngi_dataset_entry(const sngi_dataset *d, int img) {
     return d->entry ? d->entry[img] : NULL;
 }
-int sng_dataset_class_depth(const sng_dataset *d) { return d->class_depth; }
-int64_t sng_dataset_pixel_bytes(const sng_dataset *d) {
+int sngi_dataset_class_depth(const sngi_dataset *d) { return d->class_depth; }
+int64_t sngi_dataset_pixel_bytes(const sngi_dataset *d) {
     return (int64_t)d->img_bytes * d->n_images;
 }
-int64_t sng_dataset_total_bytes(const sng_dataset *d) {
+int64_t sngi_dataset_total_bytes(const sngi_dataset *d) {
     /* malloc rounds each block up and keeps a header: count 16 bytes per string. */
-    int64_t t = (int64_t)sizeof *d + sng_dataset_pixel_bytes(d) + (int64_t)sizeof(int) * d->n_images;
+    int64_t t = (int64_t)sizeof *d + sngi_dataset_pixel_bytes(d) + (int64_t)sizeof(int) * d->n_images;
     if (d->entry) {
         t += (int64_t)sizeof(char *) * d->n_images;
         for (int i = 0; i < d->n_images; i++) t += (int64_t)strlen(d->entry[i]) + 1 + 16;
@@ -657,13 +657,13 @@ int64_t sng_dataset_total_bytes(const sng_dataset *d) {
     t += (int64_t)sizeof(sngi_pair) * d->n_pairs;
     return t;
 }
-int sng_dataset_n_skipped(const sng_dataset *d) { return d->n_skips; }
-void sng_dataset_skipped(const sng_dataset *d, int i, const char **entry, const char **reason) {
+int sngi_dataset_n_skipped(const sngi_dataset *d) { return d->n_skips; }
+void sngi_dataset_skipped(const sngi_dataset *d, int i, const char **entry, const char **reason) {
     if (entry) *entry = d->skips[i].entry;
     if (reason) *reason = d->skips[i].reason;
 }
 
-int sng_dataset_find(const sng_dataset *d, const char *path) {
+int sngi_dataset_find(const sngi_dataset *d, const char *path) {
     if (!d->by_path || !path) return -1;
     while (path[0] == '.' && path[1] == '/') path += 2;
     /* The path as given, then with 1, 2, ... leading folders of the common prefix in front:

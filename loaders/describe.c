@@ -41,7 +41,7 @@ static int int_cmp(const void *a, const void *b) {
 }
 
 /* min / median / max of the images per class (median of an even count: the lower middle). */
-static void per_class(const sng_dataset *d, int *mn, int *md, int *mx) {
+static void per_class(const sngi_dataset *d, int *mn, int *md, int *mx) {
     *mn = *md = *mx = 0;
     if (!d->n_classes) return;
     int *c = malloc(sizeof(int) * (size_t)d->n_classes);
@@ -54,13 +54,13 @@ static void per_class(const sng_dataset *d, int *mn, int *md, int *mx) {
     free(c);
 }
 
-static int group_classes(const sng_dataset *d, int g) {
+static int group_classes(const sngi_dataset *d, int g) {
     int n = 0;
     for (int c = 0; c < d->n_classes; c++) n += d->class_group[c] == g;
     return n;
 }
 
-static void describe_json(const sng_dataset *d, FILE *out) {
+static void describe_json(const sngi_dataset *d, FILE *out) {
     int mn, md, mx;
     per_class(d, &mn, &md, &mx);
     fputs("{\"source\": ", out);
@@ -74,7 +74,7 @@ static void describe_json(const sng_dataset *d, FILE *out) {
             " \"stored\": {\"channels\": %d, \"height\": %d, \"width\": %d, \"dtype\": \"uint8\","
             " \"pixel_bytes\": %lld, \"total_bytes\": %lld}, \"n_pairs\": %d,",
             d->class_depth, d->n_groups, d->n_classes, d->n_images, mn, md, mx, d->c, d->h, d->w,
-            (long long)sng_dataset_pixel_bytes(d), (long long)sng_dataset_total_bytes(d),
+            (long long)sngi_dataset_pixel_bytes(d), (long long)sngi_dataset_total_bytes(d),
             d->n_pairs);
     fputs(" \"source_images\": [", out);
     for (int i = 0; i < d->n_native; i++) {
@@ -106,7 +106,7 @@ static void describe_json(const sng_dataset *d, FILE *out) {
     fputs("]}\n", out);
 }
 
-void sng_data_describe(const sng_dataset *d, FILE *out, int json) {
+void sngi_data_describe(const sngi_dataset *d, FILE *out, int json) {
     if (json) {
         describe_json(d, out);
         return;
@@ -124,8 +124,8 @@ void sng_data_describe(const sng_dataset *d, FILE *out, int json) {
     fprintf(out, "images:    %s\n", commas(d->n_images, b1, sizeof b1));
     fprintf(out, "per class: min %d, median %d, max %d\n", mn, md, mx);
     fprintf(out, "stored:    %dx%dx%d uint8 (C,H,W), %s bytes of pixels, %s bytes in all\n", d->c,
-            d->h, d->w, commas(sng_dataset_pixel_bytes(d), b2, sizeof b2),
-            commas(sng_dataset_total_bytes(d), b3, sizeof b3));
+            d->h, d->w, commas(sngi_dataset_pixel_bytes(d), b2, sizeof b2),
+            commas(sngi_dataset_total_bytes(d), b3, sizeof b3));
     fprintf(out, "source images:\n");
     for (int i = 0; i < d->n_native; i++) {
         const sngi_native *n = &d->native[i];

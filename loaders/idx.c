@@ -91,7 +91,7 @@ static char *labels_path(const char *images) {
     return p;
 }
 
-static sng_status read_labels(sng_ctx *ctx, sng_dataset *d, const char *path, uint32_t n,
+static sng_status read_labels(sng_ctx *ctx, sngi_dataset *d, const char *path, uint32_t n,
                               uint8_t **out) {
     *out = NULL;
     char why[200];
@@ -141,7 +141,7 @@ static sng_status read_labels(sng_ctx *ctx, sng_dataset *d, const char *path, ui
     return SNG_OK;
 }
 
-sng_status sngi_idx_load(sng_ctx *ctx, sng_dataset *d, const sng_data_opts *o) {
+sng_status sngi_idx_load(sng_ctx *ctx, sngi_dataset *d, const sngi_dataset_opts *o) {
     char why[200];
     const char *oops;
     gzFile f = idx_open(d->source, &oops);

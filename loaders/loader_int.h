@@ -100,7 +100,7 @@ typedef struct sngi_pair {        /* one line of a pairs CSV, resolved */
     float label;
 } sngi_pair;
 
-struct sng_dataset {
+struct sngi_dataset {
     char *source;          /* as given, owned */
     char kind[64];         /* "directory", "ZIP 2.0 (deflation)", "IDX", ... */
     int c, h, w;           /* stored image shape */
@@ -112,7 +112,7 @@ struct sng_dataset {
     int n_images;
     int *label;            /* class per image */
     char **entry;          /* entry path per image (NULL for IDX), owned */
-    int *by_path;          /* image ids sorted by entry path (for sng_dataset_find), owned */
+    int *by_path;          /* image ids sorted by entry path (for sngi_dataset_find), owned */
 
     int n_classes;
     char **class_name;     /* owned */
@@ -133,20 +133,20 @@ struct sng_dataset {
 };
 
 /* Records a skipped entry or warning on d (copies strings). */
-sng_status sngi_dataset_skip(sng_ctx *ctx, sng_dataset *d, const char *entry, const char *fmt,
+sng_status sngi_dataset_skip(sng_ctx *ctx, sngi_dataset *d, const char *entry, const char *fmt,
                              ...) __attribute__((format(printf, 4, 5)));
 /* Loads IDX images (and labels) into d (idx.c); d->source names the images file. */
-sng_status sngi_idx_load(sng_ctx *ctx, sng_dataset *d, const sng_data_opts *o);
+sng_status sngi_idx_load(sng_ctx *ctx, sngi_dataset *d, const sngi_dataset_opts *o);
 /* 1 when the file starts (after gunzip, if gzipped) like an IDX file. */
 int sngi_idx_sniff(const char *path);
 /* Loads a dataset from an archive in memory (fuzzing and tests). */
 sng_status sngi_dataset_load_memory(sng_ctx *ctx, const char *name, const void *buf, size_t n,
-                                    const sng_data_opts *o, sng_dataset **out);
+                                    const sngi_dataset_opts *o, sngi_dataset **out);
 /* Parses a pairs CSV (text, n bytes) against d's entries into d->pairs. `name` is for
  * messages. Lines that do not resolve are failures (strict) or skips. */
-sng_status sngi_pairs_csv_parse(sng_ctx *ctx, sng_dataset *d, const char *name, const char *text,
+sng_status sngi_pairs_csv_parse(sng_ctx *ctx, sngi_dataset *d, const char *name, const char *text,
                                 size_t n);
 /* Applies the permutation so that image perm[i] moves to slot i, in place (one spare image). */
-sng_status sngi_dataset_permute(sng_ctx *ctx, sng_dataset *d, const int *perm);
+sng_status sngi_dataset_permute(sng_ctx *ctx, sngi_dataset *d, const int *perm);
 
 #endif /* SNG_LOADER_INT_H */

@@ -51,7 +51,7 @@ static int split_line(char *line, char *f[3]) {
     return k;
 }
 
-sng_status sngi_pairs_csv_parse(sng_ctx *ctx, sng_dataset *d, const char *name, const char *text,
+sng_status sngi_pairs_csv_parse(sng_ctx *ctx, sngi_dataset *d, const char *name, const char *text,
                                 size_t n) {
     int cap = 0;
     char *line = NULL;
@@ -91,9 +91,9 @@ sng_status sngi_pairs_csv_parse(sng_ctx *ctx, sng_dataset *d, const char *name, 
                      k == 1 ? "" : "s");
         else if (end == f[2] || *end)
             snprintf(why, sizeof why, "label '%.200s' is not a number", f[2]);
-        else if ((a = sng_dataset_find(d, f[0])) < 0)
+        else if ((a = sngi_dataset_find(d, f[0])) < 0)
             snprintf(why, sizeof why, "'%.200s' is not an image of %.300s", f[0], d->source);
-        else if ((b = sng_dataset_find(d, f[1])) < 0)
+        else if ((b = sngi_dataset_find(d, f[1])) < 0)
             snprintf(why, sizeof why, "'%.200s' is not an image of %.300s", f[1], d->source);
         else if (d->n_pairs == INT_MAX / 2)
             snprintf(why, sizeof why, "more than %d pairs", INT_MAX / 2);

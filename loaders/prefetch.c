@@ -2,10 +2,10 @@
  * prefetch.c — a producer thread that fills the next batches while the engine computes on the
  * current one. Batch k always lands in slot k % depth; the producer may run at most `depth`
  * batches ahead of the consumer. Because a batch is a pure function of (seed, step), the thread
- * changes only when a batch is made, never what it holds; sng_loader_seek just moves the step
+ * changes only when a batch is made, never what it holds; sngi_loader_seek just moves the step
  * (a batch being filled for the old position is thrown away, recognised by a generation count).
  *
- * The time the consumer spends blocked is summed (sng_loader_wait_seconds) so that a training
+ * The time the consumer spends blocked is summed (sngi_loader_wait_seconds) so that a training
  * log can show whether data ever held the engine up.
  */
 #include "config.h"
@@ -19,15 +19,15 @@
 
 enum { SLOT_FREE = -1, SLOT_FILLING = -2 };
 
-struct sng_loader {
-    const sng_sampler *s;   /* borrowed */
+struct sngi_loader {
+    const sngi_sampler *s;   /* borrowed */
     int batch, depth, nb;
     uint64_t seed;
     int64_t len[3];
     float *mem;             /* depth slots of (len[0] + len[1] + len[2]) floats, owned */
     float **buf;            /* buf[slot * nb + i] */
     int64_t *state;         /* per slot: SLOT_FREE, SLOT_FILLING, or the step it holds */
-    int borrowed;           /* slot handed out by sng_loader_borrow, -1 none */
+    int borrowed;           /* slot handed out by sngi_loader_borrow, -1 none */
     int64_t next_fill, next_take;
     unsigned gen;
     int stop;
@@ -44,7 +44,7 @@ static double now_s(void) {
 }
 
 static void *producer(void *arg) {
-    sng_loader *l = arg;
+    sngi_loader *l = arg;
     pthread_mutex_lock(&l->mu);
     for (;;) {
         int slot = (int)(l->next_fill % l->depth);
@@ -58,7 +58,7 @@ static void *producer(void *arg) {
         l->state[slot] = SLOT_FILLING;
         pthread_mutex_unlock(&l->mu);
         double t0 = now_s();
-        sng_sampler_fill(l->s, l->batch, l->seed, step, l->buf + (size_t)slot * l->nb);
+        sngi_sampler_fill(l->s, l->batch, l->seed, step, l->buf + (size_t)slot * l->nb);
         double dt = now_s() - t0;
         pthread_mutex_lock(&l->mu);
         l->fill_s += dt;
@@ -74,21 +74,21 @@ static void *producer(void *arg) {
     return NULL;
 }
 
-sng_status sng_loader_new(sng_ctx *ctx, const sng_sampler *s, int batch, uint64_t seed,
-                          int depth, sng_loader **out) {
+sng_status sngi_loader_new(sng_ctx *ctx, const sngi_sampler *s, int batch, uint64_t seed,
+                          int depth, sngi_loader **out) {
     *out = NULL;
     if (batch < 1) return sngi_fail(ctx, SNG_ERR_USAGE, "loader: batch must be >= 1 (got %d)", batch);
     if (depth <= 0) depth = 2;
-    sng_loader *l = sngi_calloc(1, sizeof *l);
+    sngi_loader *l = sngi_calloc(1, sizeof *l);
     if (!l) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     l->s = s;
     l->batch = batch;
     l->depth = depth;
     l->seed = seed;
-    l->nb = sng_sampler_n_bufs(s);
+    l->nb = sngi_sampler_n_bufs(s);
     l->borrowed = -1;
     int64_t per = 0;
-    for (int i = 0; i < l->nb; i++) per += (l->len[i] = sng_sampler_buf_len(s, batch, i));
+    for (int i = 0; i < l->nb; i++) per += (l->len[i] = sngi_sampler_buf_len(s, batch, i));
     l->mem = sngi_malloc(sizeof(float) * (size_t)(per * depth));
     l->buf = sngi_malloc(sizeof(float *) * (size_t)(depth * l->nb));
     l->state = sngi_malloc(sizeof(int64_t) * (size_t)depth);
@@ -124,7 +124,7 @@ sng_status sng_loader_new(sng_ctx *ctx, const sng_sampler *s, int batch, uint64_
 }
 
 /* With the lock held: gives back a borrowed slot, then waits for the next step's slot. */
-static int take_locked(sng_loader *l) {
+static int take_locked(sngi_loader *l) {
     if (l->borrowed >= 0) {
         l->state[l->borrowed] = SLOT_FREE;
         l->borrowed = -1;
@@ -139,7 +139,7 @@ static int take_locked(sng_loader *l) {
     return slot;
 }
 
-void sng_loader_next(sng_loader *l, float *const *bufs) {
+void sngi_loader_next(sngi_loader *l, float *const *bufs) {
     pthread_mutex_lock(&l->mu);
     int slot = take_locked(l);
     pthread_mutex_unlock(&l->mu);
@@ -154,7 +154,7 @@ void sng_loader_next(sng_loader *l, float *const *bufs) {
     pthread_mutex_unlock(&l->mu);
 }
 
-void sng_loader_borrow(sng_loader *l, const float *const **out) {
+void sngi_loader_borrow(sngi_loader *l, const float *const **out) {
     pthread_mutex_lock(&l->mu);
     int slot = take_locked(l);
     l->borrowed = slot;
@@ -164,15 +164,15 @@ void sng_loader_borrow(sng_loader *l, const float *const **out) {
     *out = (const float *const *)(l->buf + (size_t)slot * l->nb);
 }
 
-int64_t sng_loader_step(const sng_loader *l) {
-    sng_loader *m = (sng_loader *)l;
+int64_t sngi_loader_step(const sngi_loader *l) {
+    sngi_loader *m = (sngi_loader *)l;
     pthread_mutex_lock(&m->mu);
     int64_t s = m->next_take;
     pthread_mutex_unlock(&m->mu);
     return s;
 }
 
-void sng_loader_seek(sng_loader *l, int64_t step) {
+void sngi_loader_seek(sngi_loader *l, int64_t step) {
     pthread_mutex_lock(&l->mu);
     l->gen++;
     for (int k = 0; k < l->depth; k++)
@@ -183,23 +183,23 @@ void sng_loader_seek(sng_loader *l, int64_t step) {
     pthread_mutex_unlock(&l->mu);
 }
 
-double sng_loader_wait_seconds(const sng_loader *l) {
-    sng_loader *m = (sng_loader *)l;
+double sngi_loader_wait_seconds(const sngi_loader *l) {
+    sngi_loader *m = (sngi_loader *)l;
     pthread_mutex_lock(&m->mu);
     double w = m->wait_s;
     pthread_mutex_unlock(&m->mu);
     return w;
 }
 
-double sng_loader_fill_seconds(const sng_loader *l) {
-    sng_loader *m = (sng_loader *)l;
+double sngi_loader_fill_seconds(const sngi_loader *l) {
+    sngi_loader *m = (sngi_loader *)l;
     pthread_mutex_lock(&m->mu);
     double w = m->fill_s;
     pthread_mutex_unlock(&m->mu);
     return w;
 }
 
-void sng_loader_free(sng_loader *l) {
+void sngi_loader_free(sngi_loader *l) {
     if (!l) return;
     pthread_mutex_lock(&l->mu);
     l->stop = 1;

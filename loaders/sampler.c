@@ -17,9 +17,9 @@
 
 #include "loaders/loader_int.h"
 
-struct sng_sampler {
-    const sng_dataset *d;   /* borrowed */
-    sng_sampler_opts o;
+struct sngi_sampler {
+    const sngi_dataset *d;   /* borrowed */
+    sngi_sampler_opts o;
     int n_cls;              /* classes of the subset with at least one image */
     int *first, *count;     /* into img[] */
     int *img;               /* image ids */
@@ -32,7 +32,7 @@ struct sng_sampler {
     size_t chw;
 };
 
-void sng_sampler_opts_init(sng_sampler_opts *o) {
+void sngi_sampler_opts_init(sngi_sampler_opts *o) {
     memset(o, 0, sizeof *o);
     o->kind = SNG_SAMPLE_PAIRS;
     o->pos_fraction = 0.5f;
@@ -40,10 +40,10 @@ void sng_sampler_opts_init(sng_sampler_opts *o) {
     o->k_shot = 1;
     o->n_query = 1;
     o->same_group = 1;
-    sng_augment_opts_init(&o->aug);
+    sngi_augment_opts_init(&o->aug);
 }
 
-void sng_sampler_free(sng_sampler *s) {
+void sngi_sampler_free(sngi_sampler *s) {
     if (!s) return;
     free(s->first);
     free(s->count);
@@ -66,18 +66,18 @@ static uint64_t mix(uint64_t a, uint64_t b, uint64_t c) {
 
 static int below(sngi_rng *r, int n) { return (int)(sngi_rng_next(r) % (uint64_t)n); }
 
-sng_status sng_sampler_new(sng_ctx *ctx, const sng_dataset *d, const sng_subset *sub,
-                           const sng_sampler_opts *o, sng_sampler **out) {
+sng_status sngi_sampler_new(sng_ctx *ctx, const sngi_dataset *d, const sngi_subset *sub,
+                           const sngi_sampler_opts *o, sngi_sampler **out) {
     *out = NULL;
-    sng_subset *all = NULL;
+    sngi_subset *all = NULL;
     if (!sub) {
-        sng_status st = sng_subset_all(ctx, d, &all);
+        sng_status st = sngi_subset_all(ctx, d, &all);
         if (st != SNG_OK) return st;
         sub = all;
     }
-    sng_sampler *s = sngi_calloc(1, sizeof *s);
-    int nc = sng_subset_n_classes(sub);
-    int64_t ni = sng_subset_total_images(sub);
+    sngi_sampler *s = sngi_calloc(1, sizeof *s);
+    int nc = sngi_subset_n_classes(sub);
+    int64_t ni = sngi_subset_total_images(sub);
     sng_status st = SNG_OK;
     if (s) {
         s->d = d;
@@ -93,15 +93,15 @@ sng_status sng_sampler_new(sng_ctx *ctx, const sng_dataset *d, const sng_subset 
     }
     if (!s || !s->first || !s->count || !s->img || !s->pos || !s->eg_first || !s->eg_count ||
         !s->eg_cls) {
-        sng_sampler_free(s);
-        sng_subset_free(all);
+        sngi_sampler_free(s);
+        sngi_subset_free(all);
         return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     }
     int64_t k = 0;
     for (int i = 0; i < nc; i++) {
-        int n = sng_subset_n_images(sub, i);
+        int n = sngi_subset_n_images(sub, i);
         if (!n) continue;
-        const int *ids = sng_subset_images(sub, i);
+        const int *ids = sngi_subset_images(sub, i);
         s->first[s->n_cls] = (int)k;
         s->count[s->n_cls] = n;
         memcpy(s->img + k, ids, sizeof(int) * (size_t)n);
@@ -110,7 +110,7 @@ sng_status sng_sampler_new(sng_ctx *ctx, const sng_dataset *d, const sng_subset 
         if (n > s->max_cls_imgs) s->max_cls_imgs = n;
         s->n_cls++;
     }
-    sng_subset_free(all);
+    sngi_subset_free(all);
     const char *src = d->source;
     switch (o->kind) {
     case SNG_SAMPLE_PAIRS:
@@ -166,16 +166,16 @@ sng_status sng_sampler_new(sng_ctx *ctx, const sng_dataset *d, const sng_subset 
         st = sngi_fail(ctx, SNG_ERR_USAGE, "unknown sampler kind %d", (int)o->kind);
     }
     if (st != SNG_OK) {
-        sng_sampler_free(s);
+        sngi_sampler_free(s);
         return st;
     }
     *out = s;
     return SNG_OK;
 }
 
-int sng_sampler_n_bufs(const sng_sampler *s) { (void)s; return 3; }
+int sngi_sampler_n_bufs(const sngi_sampler *s) { (void)s; return 3; }
 
-int64_t sng_sampler_buf_len(const sng_sampler *s, int n, int i) {
+int64_t sngi_sampler_buf_len(const sngi_sampler *s, int n, int i) {
     int64_t chw = (int64_t)s->chw;
     if (s->o.kind == SNG_SAMPLE_EPISODES) {
         if (i == 0) return (int64_t)n * s->o.n_way * s->o.k_shot * chw;
@@ -186,34 +186,34 @@ int64_t sng_sampler_buf_len(const sng_sampler *s, int n, int i) {
     return (int64_t)n * chw;
 }
 
-const char *sng_sampler_buf_name(const sng_sampler *s, int i) {
+const char *sngi_sampler_buf_name(const sngi_sampler *s, int i) {
     static const char *names[4][3] = {{"a", "b", "label"}, {"anchor", "positive", "negative"},
                                       {"support", "query", "label"}, {"a", "b", "label"}};
     return names[s->o.kind][i];
 }
 
-int sng_sampler_mixed_groups(const sng_sampler *s) { return s->mixed; }
+int sngi_sampler_mixed_groups(const sngi_sampler *s) { return s->mixed; }
 
 /* Packs image `img` into dst with augmentation stream `seed`. */
-static void put(const sng_sampler *s, int img, uint64_t seed, float *dst) {
-    const sng_dataset *d = s->d;
-    sng_augment_pack(sng_dataset_pixels(d, img), d->c, d->h, d->w, &s->o.aug, seed, d->scale,
+static void put(const sngi_sampler *s, int img, uint64_t seed, float *dst) {
+    const sngi_dataset *d = s->d;
+    sngi_augment_pack(sngi_dataset_pixels(d, img), d->c, d->h, d->w, &s->o.aug, seed, d->scale,
                      d->mean, d->std, dst);
 }
 
 /* Two distinct images of subset class ci. */
-static void two_of(const sng_sampler *s, sngi_rng *r, int ci, int *a, int *b) {
+static void two_of(const sngi_sampler *s, sngi_rng *r, int ci, int *a, int *b) {
     int n = s->count[ci], i = below(r, n), j = below(r, n - 1);
     if (j >= i) j++;
     *a = s->img[s->first[ci] + i];
     *b = s->img[s->first[ci] + j];
 }
 
-static int one_of(const sng_sampler *s, sngi_rng *r, int ci) {
+static int one_of(const sngi_sampler *s, sngi_rng *r, int ci) {
     return s->img[s->first[ci] + below(r, s->count[ci])];
 }
 
-static void fill_pairs(const sng_sampler *s, int n, uint64_t seed, int64_t step,
+static void fill_pairs(const sngi_sampler *s, int n, uint64_t seed, int64_t step,
                        float *const *bufs) {
     /* Exactly round(n * pos_fraction) positives per batch, at shuffled positions. */
     int npos = (int)lround((double)n * s->o.pos_fraction);
@@ -248,7 +248,7 @@ static void fill_pairs(const sng_sampler *s, int n, uint64_t seed, int64_t step,
     }
 }
 
-static void fill_triplets(const sng_sampler *s, int n, uint64_t seed, int64_t step,
+static void fill_triplets(const sngi_sampler *s, int n, uint64_t seed, int64_t step,
                           float *const *bufs) {
     for (int i = 0; i < n; i++) {
         uint64_t ss = mix(seed, (uint64_t)step, (uint64_t)i);
@@ -265,7 +265,7 @@ static void fill_triplets(const sng_sampler *s, int n, uint64_t seed, int64_t st
     }
 }
 
-static void fill_episodes(const sng_sampler *s, int n, uint64_t seed, int64_t step,
+static void fill_episodes(const sngi_sampler *s, int n, uint64_t seed, int64_t step,
                           float *const *bufs) {
     int N = s->o.n_way, K = s->o.k_shot, Q = s->o.n_query;
     int maxg = 0;
@@ -275,7 +275,7 @@ static void fill_episodes(const sng_sampler *s, int n, uint64_t seed, int64_t st
     int *cand = malloc(sizeof(int) * (size_t)maxg), *pick = malloc(sizeof(int) * (size_t)s->max_cls_imgs);
     int *qcls = malloc(sizeof(int) * (size_t)Q), *used = malloc(sizeof(int) * (size_t)N);
     if (!cand || !pick || !qcls || !used) {
-        for (int b = 0; b < 3; b++) memset(bufs[b], 0, sizeof(float) * (size_t)sng_sampler_buf_len(s, n, b));
+        for (int b = 0; b < 3; b++) memset(bufs[b], 0, sizeof(float) * (size_t)sngi_sampler_buf_len(s, n, b));
         goto out;
     }
     for (int e = 0; e < n; e++) {
@@ -326,20 +326,20 @@ out:
     free(used);
 }
 
-static void fill_list(const sng_sampler *s, int n, int64_t step, float *const *bufs) {
-    const sng_dataset *d = s->d;
+static void fill_list(const sngi_sampler *s, int n, int64_t step, float *const *bufs) {
+    const sngi_dataset *d = s->d;
     for (int i = 0; i < n; i++) {
         const sngi_pair *p = &d->pairs[((uint64_t)step * (uint64_t)n + (uint64_t)i) % (uint64_t)d->n_pairs];
         /* The list is for evaluation: no augmentation. */
-        sng_augment_pack(sng_dataset_pixels(d, p->a), d->c, d->h, d->w, NULL, 0, d->scale,
+        sngi_augment_pack(sngi_dataset_pixels(d, p->a), d->c, d->h, d->w, NULL, 0, d->scale,
                          d->mean, d->std, bufs[0] + (size_t)i * s->chw);
-        sng_augment_pack(sng_dataset_pixels(d, p->b), d->c, d->h, d->w, NULL, 0, d->scale,
+        sngi_augment_pack(sngi_dataset_pixels(d, p->b), d->c, d->h, d->w, NULL, 0, d->scale,
                          d->mean, d->std, bufs[1] + (size_t)i * s->chw);
         bufs[2][i] = p->label;
     }
 }
 
-void sng_sampler_fill(const sng_sampler *s, int n, uint64_t seed, int64_t step,
+void sngi_sampler_fill(const sngi_sampler *s, int n, uint64_t seed, int64_t step,
                       float *const *bufs) {
     switch (s->o.kind) {
     case SNG_SAMPLE_PAIRS: fill_pairs(s, n, seed, step, bufs); break;

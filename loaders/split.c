@@ -18,8 +18,8 @@
 
 #include "loaders/loader_int.h"
 
-struct sng_subset {
-    const sng_dataset *d;  /* borrowed */
+struct sngi_subset {
+    const sngi_dataset *d;  /* borrowed */
     int n_classes;
     int *classes;          /* dataset class ids, ascending */
     int *first, *count;    /* each class's images: img[first[i] .. first[i]+count[i]) */
@@ -27,7 +27,7 @@ struct sng_subset {
     int64_t n_img;
 };
 
-void sng_split_opts_init(sng_split_opts *o) {
+void sngi_split_opts_init(sngi_split_opts *o) {
     memset(o, 0, sizeof *o);
     o->frac[0] = 0.8;
     o->frac[1] = 0.1;
@@ -35,7 +35,7 @@ void sng_split_opts_init(sng_split_opts *o) {
     o->seed = 1;
 }
 
-void sng_subset_free(sng_subset *s) {
+void sngi_subset_free(sngi_subset *s) {
     if (!s) return;
     free(s->classes);
     free(s->first);
@@ -44,14 +44,14 @@ void sng_subset_free(sng_subset *s) {
     free(s);
 }
 
-int sng_subset_n_classes(const sng_subset *s) { return s->n_classes; }
-int sng_subset_class(const sng_subset *s, int i) { return s->classes[i]; }
-int sng_subset_n_images(const sng_subset *s, int i) { return s->count[i]; }
-const int *sng_subset_images(const sng_subset *s, int i) { return s->img + s->first[i]; }
-int64_t sng_subset_total_images(const sng_subset *s) { return s->n_img; }
+int sngi_subset_n_classes(const sngi_subset *s) { return s->n_classes; }
+int sngi_subset_class(const sngi_subset *s, int i) { return s->classes[i]; }
+int sngi_subset_n_images(const sngi_subset *s, int i) { return s->count[i]; }
+const int *sngi_subset_images(const sngi_subset *s, int i) { return s->img + s->first[i]; }
+int64_t sngi_subset_total_images(const sngi_subset *s) { return s->n_img; }
 
-static sng_subset *subset_alloc(const sng_dataset *d, int n_classes, int64_t n_img) {
-    sng_subset *s = sngi_calloc(1, sizeof *s);
+static sngi_subset *subset_alloc(const sngi_dataset *d, int n_classes, int64_t n_img) {
+    sngi_subset *s = sngi_calloc(1, sizeof *s);
     if (!s) return NULL;
     s->d = d;
     s->classes = sngi_malloc(sizeof(int) * (size_t)(n_classes ? n_classes : 1));
@@ -59,25 +59,25 @@ static sng_subset *subset_alloc(const sng_dataset *d, int n_classes, int64_t n_i
     s->count = sngi_malloc(sizeof(int) * (size_t)(n_classes ? n_classes : 1));
     s->img = sngi_malloc(sizeof(int) * (size_t)(n_img ? n_img : 1));
     if (!s->classes || !s->first || !s->count || !s->img) {
-        sng_subset_free(s);
+        sngi_subset_free(s);
         return NULL;
     }
     return s;
 }
 
 /* Appends a class with `n` images taken from ids (or the class's own run when ids is NULL). */
-static void subset_add(sng_subset *s, int cls, const int *ids, int n) {
+static void subset_add(sngi_subset *s, int cls, const int *ids, int n) {
     int i = s->n_classes++;
     s->classes[i] = cls;
     s->first[i] = (int)s->n_img;
     s->count[i] = n;
     for (int k = 0; k < n; k++)
-        s->img[s->n_img++] = ids ? ids[k] : sng_dataset_class_first(s->d, cls) + k;
+        s->img[s->n_img++] = ids ? ids[k] : sngi_dataset_class_first(s->d, cls) + k;
 }
 
-sng_status sng_subset_all(sng_ctx *ctx, const sng_dataset *d, sng_subset **out) {
+sng_status sngi_subset_all(sng_ctx *ctx, const sngi_dataset *d, sngi_subset **out) {
     *out = NULL;
-    sng_subset *s = subset_alloc(d, d->n_classes, d->n_images);
+    sngi_subset *s = subset_alloc(d, d->n_classes, d->n_images);
     if (!s) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
     for (int c = 0; c < d->n_classes; c++) subset_add(s, c, NULL, d->class_count[c]);
     *out = s;
@@ -117,8 +117,8 @@ static int list_match(const char *list, const char *name) {
 
 static const char *set_name[3] = {"training", "validation", "test"};
 
-sng_status sng_split(sng_ctx *ctx, const sng_dataset *d, const sng_split_opts *o,
-                     sng_subset *out[3]) {
+sng_status sngi_split(sng_ctx *ctx, const sngi_dataset *d, const sngi_split_opts *o,
+                     sngi_subset *out[3]) {
     out[0] = out[1] = out[2] = NULL;
     double fs = 0;
     for (int k = 0; k < 3; k++) {
@@ -131,10 +131,10 @@ sng_status sng_split(sng_ctx *ctx, const sng_dataset *d, const sng_split_opts *o
     int use_lists = o->lists[1] || o->lists[2];
     if (o->by_image && use_lists)
         return sngi_fail(ctx, SNG_ERR_USAGE, "split: class lists need a class-level split");
-    sng_subset *s[3] = {0};
+    sngi_subset *s[3] = {0};
     for (int k = 0; k < 3; k++)
         if (!(s[k] = subset_alloc(d, d->n_classes, d->n_images))) {
-            for (int j = 0; j < k; j++) sng_subset_free(s[j]);
+            for (int j = 0; j < k; j++) sngi_subset_free(s[j]);
             return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
         }
     sng_status st = SNG_OK;
@@ -214,7 +214,7 @@ sng_status sng_split(sng_ctx *ctx, const sng_dataset *d, const sng_split_opts *o
     free(tmp);
     free(where);
     if (st != SNG_OK) {
-        for (int k = 0; k < 3; k++) sng_subset_free(s[k]);
+        for (int k = 0; k < 3; k++) sngi_subset_free(s[k]);
         return st;
     }
     for (int k = 0; k < 3; k++) out[k] = s[k];

@@ -95,30 +95,30 @@ static void test_one_preprocessing(void) {
     CU_ASSERT_EQUAL_FATAL(sngi_model_open(ctx, ckpt, 1, 1, 1, &mod), SNG_OK);
     CU_ASSERT_EQUAL(mod->prep.mean, 0.4f);
     CU_ASSERT_EQUAL(mod->prep.std, 0.2f);
-    sng_data_opts o;
-    sng_data_opts_init(&o);
+    sngi_dataset_opts o;
+    sngi_dataset_opts_init(&o);
     o.source = data_dir;
     o.channels = mod->prep.c, o.height = mod->prep.h, o.width = mod->prep.w;
     o.scale = mod->prep.scale, o.mean = mod->prep.mean, o.std = mod->prep.std;
-    sng_dataset *ds = NULL;
-    CU_ASSERT_EQUAL_FATAL(sng_dataset_load(ctx, &o, &ds), SNG_OK);
+    sngi_dataset *ds = NULL;
+    CU_ASSERT_EQUAL_FATAL(sngi_dataset_load(ctx, &o, &ds), SNG_OK);
     int64_t idx = -1;
-    for (int64_t i = 0; i < sng_dataset_n_images(ds); i++)
-        if (!strcmp(sng_dataset_entry(ds, (int)i), "c02/03.pgm")) idx = i;
+    for (int64_t i = 0; i < sngi_dataset_n_images(ds); i++)
+        if (!strcmp(sngi_dataset_entry(ds, (int)i), "c02/03.pgm")) idx = i;
     CU_ASSERT_FATAL(idx >= 0);
     float px[28 * 28], emb[8];
-    sng_augment_pack(sng_dataset_pixels(ds, (int)idx), 1, 28, 28, NULL, 0, o.scale, o.mean,
+    sngi_augment_pack(sngi_dataset_pixels(ds, (int)idx), 1, 28, 28, NULL, 0, o.scale, o.mean,
                      o.std, px);
     CU_ASSERT_EQUAL(sngi_model_embed(mod, px, 1, emb), SNG_OK);
     for (int k = 0; k < 8; k++) CU_ASSERT_EQUAL(emb[k], served[k]);
     /* And it is not what x/255 alone would give. */
     float raw[28 * 28], emb_raw[8];
-    sng_augment_pack(sng_dataset_pixels(ds, (int)idx), 1, 28, 28, NULL, 0, 1 / 255.f, 0, 1, raw);
+    sngi_augment_pack(sngi_dataset_pixels(ds, (int)idx), 1, 28, 28, NULL, 0, 1 / 255.f, 0, 1, raw);
     CU_ASSERT_EQUAL(sngi_model_embed(mod, raw, 1, emb_raw), SNG_OK);
     double diff = 0;
     for (int k = 0; k < 8; k++) diff += fabs(emb_raw[k] - served[k]);
     CU_ASSERT(diff > 1e-4);
-    sng_dataset_free(ds);
+    sngi_dataset_free(ds);
     sngi_model_close(mod);
     sng_ctx_free(ctx);
 }

@@ -279,10 +279,10 @@ static const char *write_archive(const tset *t, const char *name, const char *fm
     return path;
 }
 
-static sng_dataset *load_opts(const sng_data_opts *o, sng_status want, const char *must_say) {
+static sngi_dataset *load_opts(const sngi_dataset_opts *o, sng_status want, const char *must_say) {
     sng_ctx *ctx = sng_ctx_new();
-    sng_dataset *d = NULL;
-    sng_status st = sng_dataset_load(ctx, o, &d);
+    sngi_dataset *d = NULL;
+    sng_status st = sngi_dataset_load(ctx, o, &d);
     if (st != want || (must_say && !strstr(sng_ctx_errmsg(ctx), must_say)))
         fprintf(stderr, "\n  load %s: got %s '%s' (wanted %s%s%s)\n", o->source, sng_status_str(st),
                 sng_ctx_errmsg(ctx), sng_status_str(want), must_say ? " saying " : "",
@@ -294,22 +294,22 @@ static sng_dataset *load_opts(const sng_data_opts *o, sng_status want, const cha
     return d;
 }
 
-static sng_dataset *load(const char *src, int strict) {
-    sng_data_opts o;
-    sng_data_opts_init(&o);
+static sngi_dataset *load(const char *src, int strict) {
+    sngi_dataset_opts o;
+    sngi_dataset_opts_init(&o);
     o.source = src;
     o.strict = strict;
     return load_opts(&o, SNG_OK, NULL);
 }
 
 /* 1 when the dataset has a skip whose entry contains `entry` and reason contains `why`. */
-static int has_skip(const sng_dataset *d, const char *entry, const char *why) {
-    for (int i = 0; i < sng_dataset_n_skipped(d); i++) {
+static int has_skip(const sngi_dataset *d, const char *entry, const char *why) {
+    for (int i = 0; i < sngi_dataset_n_skipped(d); i++) {
         const char *e, *r;
-        sng_dataset_skipped(d, i, &e, &r);
+        sngi_dataset_skipped(d, i, &e, &r);
         if (strstr(e, entry) && strstr(r, why)) return 1;
     }
-    fprintf(stderr, "\n  no skip '%s' / '%s' among %d\n", entry, why, sng_dataset_n_skipped(d));
+    fprintf(stderr, "\n  no skip '%s' / '%s' among %d\n", entry, why, sngi_dataset_n_skipped(d));
     return 0;
 }
 
@@ -502,16 +502,16 @@ static void test_resize(void) {
 
 /* ---- sources ----------------------------------------------------------------------------------- */
 /* Compares two datasets: same classes, groups, labels, pixels. */
-static void same_dataset(const sng_dataset *a, const sng_dataset *b) {
-    CU_ASSERT_EQUAL_FATAL(sng_dataset_n_images(a), sng_dataset_n_images(b));
-    CU_ASSERT_EQUAL_FATAL(sng_dataset_n_classes(a), sng_dataset_n_classes(b));
-    CU_ASSERT_EQUAL(sng_dataset_n_groups(a), sng_dataset_n_groups(b));
-    for (int c = 0; c < sng_dataset_n_classes(a); c++)
-        CU_ASSERT_STRING_EQUAL(sng_dataset_class_name(a, c), sng_dataset_class_name(b, c));
+static void same_dataset(const sngi_dataset *a, const sngi_dataset *b) {
+    CU_ASSERT_EQUAL_FATAL(sngi_dataset_n_images(a), sngi_dataset_n_images(b));
+    CU_ASSERT_EQUAL_FATAL(sngi_dataset_n_classes(a), sngi_dataset_n_classes(b));
+    CU_ASSERT_EQUAL(sngi_dataset_n_groups(a), sngi_dataset_n_groups(b));
+    for (int c = 0; c < sngi_dataset_n_classes(a); c++)
+        CU_ASSERT_STRING_EQUAL(sngi_dataset_class_name(a, c), sngi_dataset_class_name(b, c));
     int diff = 0;
-    for (int i = 0; i < sng_dataset_n_images(a); i++) {
-        diff += sng_dataset_label(a, i) != sng_dataset_label(b, i);
-        diff += memcmp(sng_dataset_pixels(a, i), sng_dataset_pixels(b, i), 120) != 0;
+    for (int i = 0; i < sngi_dataset_n_images(a); i++) {
+        diff += sngi_dataset_label(a, i) != sngi_dataset_label(b, i);
+        diff += memcmp(sngi_dataset_pixels(a, i), sngi_dataset_pixels(b, i), 120) != 0;
     }
     CU_ASSERT_EQUAL(diff, 0);
 }
@@ -522,18 +522,18 @@ static void test_sources_all_formats(void) {
     /* Written in reverse order: image ids must not depend on the order in the source. */
     tset *r = calloc(1, sizeof *r);
     for (int i = t->n - 1; i >= 0; i--) r->f[r->n++] = t->f[i];
-    sng_dataset *dir = load(write_dir(t, "fmt_dir"), 1);
+    sngi_dataset *dir = load(write_dir(t, "fmt_dir"), 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
-    CU_ASSERT_EQUAL(sng_dataset_n_classes(dir), 6);
-    CU_ASSERT_EQUAL(sng_dataset_n_groups(dir), 2);
-    CU_ASSERT_EQUAL(sng_dataset_n_images(dir), 24);
-    CU_ASSERT_EQUAL(sng_dataset_class_depth(dir), 2);
-    CU_ASSERT_STRING_EQUAL(sng_dataset_class_name(dir, 0), "G0/c00");
-    CU_ASSERT_STRING_EQUAL(sng_dataset_group_name(dir, sng_dataset_class_group(dir, 5)), "G1");
+    CU_ASSERT_EQUAL(sngi_dataset_n_classes(dir), 6);
+    CU_ASSERT_EQUAL(sngi_dataset_n_groups(dir), 2);
+    CU_ASSERT_EQUAL(sngi_dataset_n_images(dir), 24);
+    CU_ASSERT_EQUAL(sngi_dataset_class_depth(dir), 2);
+    CU_ASSERT_STRING_EQUAL(sngi_dataset_class_name(dir, 0), "G0/c00");
+    CU_ASSERT_STRING_EQUAL(sngi_dataset_group_name(dir, sngi_dataset_class_group(dir, 5)), "G1");
     /* Identity pixels: image i is the i-th in path order, its class pixel matches its label. */
     for (int i = 0; i < 24; i++) {
-        CU_ASSERT_EQUAL(sng_dataset_pixels(dir, i)[0], i);
-        CU_ASSERT_EQUAL(sng_dataset_pixels(dir, i)[1], sng_dataset_label(dir, i));
+        CU_ASSERT_EQUAL(sngi_dataset_pixels(dir, i)[0], i);
+        CU_ASSERT_EQUAL(sngi_dataset_pixels(dir, i)[1], sngi_dataset_label(dir, i));
     }
     const char *fmts[][3] = {{"zip", "none", "a.zip"}, {"tar", "none", "a.tar"},
                              {"tar", "gzip", "a.tar.gz"}, {"tar", "bzip2", "a.tar.bz2"},
@@ -542,29 +542,29 @@ static void test_sources_all_formats(void) {
                              {"tar", "gzip", "no_extension"}};
     for (size_t k = 0; k < sizeof fmts / sizeof fmts[0]; k++) {
         const char *p = write_archive(k % 2 ? r : t, fmts[k][2], fmts[k][0], fmts[k][1]);
-        sng_dataset *d = load(p, 1);
+        sngi_dataset *d = load(p, 1);
         if (!d) {
             fprintf(stderr, "\n  format %s/%s failed\n", fmts[k][0], fmts[k][1]);
             continue;
         }
         same_dataset(dir, d);
         CU_ASSERT_PTR_NOT_NULL(strstr(d->kind, fmts[k][0]));
-        sng_dataset_free(d);
+        sngi_dataset_free(d);
     }
     /* Explicit depth 1 on the same layout: the groups become the classes. */
-    sng_data_opts o;
-    sng_data_opts_init(&o);
+    sngi_dataset_opts o;
+    sngi_dataset_opts_init(&o);
     o.source = write_dir(t, "fmt_dir");
     o.class_depth = 1;
-    sng_dataset *d1 = load_opts(&o, SNG_OK, NULL);
-    CU_ASSERT_EQUAL(sng_dataset_n_classes(d1), 2);
-    CU_ASSERT_EQUAL(sng_dataset_class_count(d1, 0), 12);
-    sng_dataset_free(d1);
+    sngi_dataset *d1 = load_opts(&o, SNG_OK, NULL);
+    CU_ASSERT_EQUAL(sngi_dataset_n_classes(d1), 2);
+    CU_ASSERT_EQUAL(sngi_dataset_class_count(d1, 0), 12);
+    sngi_dataset_free(d1);
     /* Finding entries with or without the common prefix. */
-    CU_ASSERT_EQUAL(sng_dataset_find(dir, "set/G0/c01/img02.png"), 6);
-    CU_ASSERT_EQUAL(sng_dataset_find(dir, "G0/c01/img03.pgm"), 7);
-    CU_ASSERT_EQUAL(sng_dataset_find(dir, "G0/c01/nope.png"), -1);
-    sng_dataset_free(dir);
+    CU_ASSERT_EQUAL(sngi_dataset_find(dir, "set/G0/c01/img02.png"), 6);
+    CU_ASSERT_EQUAL(sngi_dataset_find(dir, "G0/c01/img03.pgm"), 7);
+    CU_ASSERT_EQUAL(sngi_dataset_find(dir, "G0/c01/nope.png"), -1);
+    sngi_dataset_free(dir);
     ts_free(t);
     free(t);
     free(r);
@@ -577,35 +577,35 @@ static void test_resize_on_load(void) {
     uint8_t rgb[20 * 16 * 3];
     for (int i = 0; i < 20 * 16 * 3; i++) rgb[i] = (uint8_t)(i % 3 == 0 ? 200 : 50);
     ts_add(t, "G0/c01/big.jpg", make_jpeg(20, 16, 3, rgb, 90));
-    sng_data_opts o;
-    sng_data_opts_init(&o);
+    sngi_dataset_opts o;
+    sngi_dataset_opts_init(&o);
     o.source = write_archive(t, "resize.zip", "zip", "none");
     o.channels = 3;
     o.height = 21;
     o.width = 23;
     o.strict = 1;
-    sng_dataset *d = load_opts(&o, SNG_OK, NULL);
+    sngi_dataset *d = load_opts(&o, SNG_OK, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     int c, h, w;
-    sng_dataset_shape(d, &c, &h, &w);
+    sngi_dataset_shape(d, &c, &h, &w);
     CU_ASSERT(c == 3 && h == 21 && w == 23);
-    CU_ASSERT_EQUAL(sng_dataset_n_images(d), 7);
-    CU_ASSERT_EQUAL(sng_dataset_pixel_bytes(d), 7 * 3 * 21 * 23);
-    int big = sng_dataset_find(d, "G0/c01/big.jpg");
+    CU_ASSERT_EQUAL(sngi_dataset_n_images(d), 7);
+    CU_ASSERT_EQUAL(sngi_dataset_pixel_bytes(d), 7 * 3 * 21 * 23);
+    int big = sngi_dataset_find(d, "G0/c01/big.jpg");
     CU_ASSERT_FATAL(big >= 0);
-    const uint8_t *p = sng_dataset_pixels(d, big);
+    const uint8_t *p = sngi_dataset_pixels(d, big);
     CU_ASSERT(abs(p[0] - 200) < 8 && abs(p[21 * 23 + 5] - 50) < 8); /* planar R then G */
-    sng_dataset_free(d);
+    sngi_dataset_free(d);
     /* Without a target size, the odd-sized image is a "wrong size" entry. */
-    sng_data_opts_init(&o);
+    sngi_dataset_opts_init(&o);
     o.source = write_archive(t, "resize2.zip", "zip", "none");
     o.strict = 1;
     load_opts(&o, SNG_ERR_DATA, "entry 'G0/c01/big.jpg': wrong size 20x16");
     o.strict = 0;
     d = load_opts(&o, SNG_OK, NULL);
     CU_ASSERT(has_skip(d, "G0/c01/big.jpg", "wrong size"));
-    CU_ASSERT_EQUAL(sng_dataset_n_images(d), 6);
-    sng_dataset_free(d);
+    CU_ASSERT_EQUAL(sngi_dataset_n_images(d), 6);
+    sngi_dataset_free(d);
     ts_free(t);
     free(t);
 }
@@ -630,10 +630,10 @@ static void test_bad_entries(void) {
     const char *dir = write_dir(t, "bad_dir");
     const char *srcs[2] = {zip, dir};
     for (int k = 0; k < 2; k++) {
-        sng_dataset *d = load(srcs[k], 0);
+        sngi_dataset *d = load(srcs[k], 0);
         CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-        CU_ASSERT_EQUAL(sng_dataset_n_classes(d), 7); /* 2 x 3 and the single-image one */
-        CU_ASSERT_EQUAL(sng_dataset_n_images(d), 19);
+        CU_ASSERT_EQUAL(sngi_dataset_n_classes(d), 7); /* 2 x 3 and the single-image one */
+        CU_ASSERT_EQUAL(sngi_dataset_n_images(d), 19);
         CU_ASSERT(has_skip(d, "root/G0/c00/notes.txt", "not an image"));
         CU_ASSERT(has_skip(d, "root/G0/c01/broken.png", "PNG decode failed"));
         CU_ASSERT(has_skip(d, "root/G0/c02/short.pgm", "truncated raster"));
@@ -644,11 +644,11 @@ static void test_bad_entries(void) {
         char *txt = NULL;
         size_t n = 0;
         FILE *f = open_memstream(&txt, &n);
-        sng_data_describe(d, f, 0);
+        sngi_data_describe(d, f, 0);
         fclose(f);
         CU_ASSERT_PTR_NOT_NULL(strstr(txt, "root/G0/c01/broken.png: PNG decode failed"));
         free(txt);
-        sng_dataset_free(d);
+        sngi_dataset_free(d);
     }
     /* Strict: each problem alone fails, naming the source and the entry. */
     struct { const char *path; const char *say; } one[] = {
@@ -670,14 +670,14 @@ static void test_bad_entries(void) {
             }
         char name[64];
         snprintf(name, sizeof name, "strict%zu.tar", k);
-        sng_data_opts o;
-        sng_data_opts_init(&o);
+        sngi_dataset_opts o;
+        sngi_dataset_opts_init(&o);
         o.source = write_archive(s, name, "tar", "none");
         o.strict = 1;
         load_opts(&o, SNG_ERR_DATA, one[k].say);
         load_opts(&o, SNG_ERR_DATA, name);
         o.strict = 0;
-        sng_dataset_free(load_opts(&o, SNG_OK, NULL));
+        sngi_dataset_free(load_opts(&o, SNG_OK, NULL));
         ts_free(s);
         free(s);
     }
@@ -705,8 +705,8 @@ static void test_bad_archives(void) {
         f = fopen(path, "wb");
         fwrite(b, 1, n * 6 / 10, f);
         fclose(f);
-        sng_data_opts o;
-        sng_data_opts_init(&o);
+        sngi_dataset_opts o;
+        sngi_dataset_opts_init(&o);
         o.source = path;
         o.strict = 1;
         load_opts(&o, SNG_ERR_DATA, ".cut");
@@ -716,22 +716,22 @@ static void test_bad_archives(void) {
             load_opts(&o, SNG_ERR_DATA, "whole.zip.cut: corrupt or truncated after entry 'x/G");
             load_opts(&o, SNG_ERR_DATA, "data.allow_partial=1");
             o.allow_partial = 1;
-            sng_dataset *d = load_opts(&o, SNG_OK, NULL);
+            sngi_dataset *d = load_opts(&o, SNG_OK, NULL);
             o.allow_partial = 0;
             if (d) {
-                CU_ASSERT(sng_dataset_n_images(d) > 0 && sng_dataset_n_images(d) < 20);
+                CU_ASSERT(sngi_dataset_n_images(d) > 0 && sngi_dataset_n_images(d) < 20);
                 CU_ASSERT(has_skip(d, "", "later entries are missing"));
-                sng_dataset_free(d);
+                sngi_dataset_free(d);
             }
         } else { /* a small tar.gz is cut before its first header can be read */
             sng_ctx *ctx = sng_ctx_new();
-            sng_dataset *d = NULL;
+            sngi_dataset *d = NULL;
             o.allow_partial = 1;
-            sng_status st = sng_dataset_load(ctx, &o, &d);
+            sng_status st = sngi_dataset_load(ctx, &o, &d);
             o.allow_partial = 0;
             if (st == SNG_OK) {
                 CU_ASSERT(has_skip(d, "", "later entries are missing"));
-                sng_dataset_free(d);
+                sngi_dataset_free(d);
             } else {
                 CU_ASSERT_EQUAL(st, SNG_ERR_DATA);
                 if (!strstr(sng_ctx_errmsg(ctx), "whole.tar.gz.cut: corrupt or truncated"))
@@ -750,17 +750,17 @@ static void test_bad_archives(void) {
         o.source = path;
         o.strict = 1;
         sng_ctx *ctx = sng_ctx_new();
-        sng_dataset *bd = NULL;
-        CU_ASSERT_EQUAL(sng_dataset_load(ctx, &o, &bd), SNG_ERR_DATA);
+        sngi_dataset *bd = NULL;
+        CU_ASSERT_EQUAL(sngi_dataset_load(ctx, &o, &bd), SNG_ERR_DATA);
         CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), ".bad"));
         o.strict = 0;
-        if (sng_dataset_load(ctx, &o, &bd) == SNG_OK) sng_dataset_free(bd);
+        if (sngi_dataset_load(ctx, &o, &bd) == SNG_OK) sngi_dataset_free(bd);
         sng_ctx_free(ctx);
         free(b);
     }
     /* Not an archive at all; an empty file; a missing path; an empty directory. */
-    sng_data_opts o;
-    sng_data_opts_init(&o);
+    sngi_dataset_opts o;
+    sngi_dataset_opts_init(&o);
     o.source = sngt_write_file("random.bin", "this is not an archive, not an image, not IDX\n");
     load_opts(&o, SNG_ERR_DATA, "random.bin: not a directory, IDX file or readable archive");
     o.source = sngt_write_file("empty.zip", "");
@@ -840,13 +840,13 @@ static void test_walker_dirs_loops_fifo(void) {
     CU_ASSERT_EQUAL(sngi_walk_path(ctx, p, &counting, NULL, 0), SNG_ERR_IO);
     CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "not a regular file or directory"));
     /* The dataset loader skips the loops with a warning and keeps every image once. */
-    sng_data_opts o;
-    sng_data_opts_init(&o);
+    sngi_dataset_opts o;
+    sngi_dataset_opts_init(&o);
     o.source = dir;
-    sng_dataset *d = load_opts(&o, SNG_OK, NULL);
+    sngi_dataset *d = load_opts(&o, SNG_OK, NULL);
     if (d) {
-        CU_ASSERT_EQUAL(sng_dataset_n_images(d), 6);
-        sng_dataset_free(d);
+        CU_ASSERT_EQUAL(sngi_dataset_n_images(d), 6);
+        sngi_dataset_free(d);
     }
     /* A FIFO as the pairs list is refused, not read. */
     o.pairs_csv = p;
@@ -907,8 +907,8 @@ static void test_idx_forged_header(void) {
     char img[600], lab[600];
     snprintf(img, sizeof img, "%s/forged-images-idx3-ubyte", sngt_tmpdir());
     snprintf(lab, sizeof lab, "%s/forged-labels-idx1-ubyte", sngt_tmpdir());
-    sng_data_opts o;
-    sng_data_opts_init(&o);
+    sngi_dataset_opts o;
+    sngi_dataset_opts_init(&o);
     o.source = img;
     write_idx_header(img, 3, 1000000000u, 4096, 4096, 100);
     write_idx_header(lab, 1, 1000000000u, 0, 0, 100);
@@ -940,36 +940,36 @@ static void test_idx(void) {
     for (int gz = 0; gz < 2; gz++) {
         snprintf(p, sizeof p, "%s/t-images-idx3-ubyte%s", sngt_tmpdir(), gz ? ".gz" : "");
         write_idx(p, gz, 30, 6, 4, 0);
-        sng_dataset *d = load(p, 1);
+        sngi_dataset *d = load(p, 1);
         CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-        CU_ASSERT_EQUAL(sng_dataset_n_images(d), 30);
-        CU_ASSERT_EQUAL(sng_dataset_n_classes(d), 3);
-        CU_ASSERT_STRING_EQUAL(sng_dataset_class_name(d, 0), "5");
-        CU_ASSERT_STRING_EQUAL(sng_dataset_class_name(d, 2), "7");
+        CU_ASSERT_EQUAL(sngi_dataset_n_images(d), 30);
+        CU_ASSERT_EQUAL(sngi_dataset_n_classes(d), 3);
+        CU_ASSERT_STRING_EQUAL(sngi_dataset_class_name(d, 0), "5");
+        CU_ASSERT_STRING_EQUAL(sngi_dataset_class_name(d, 2), "7");
         int c, h, w;
-        sng_dataset_shape(d, &c, &h, &w);
+        sngi_dataset_shape(d, &c, &h, &w);
         CU_ASSERT(c == 1 && h == 6 && w == 4);
         /* Sorted by class, file order within: class "5" holds images 2, 5, 8, ... */
-        CU_ASSERT_EQUAL(sng_dataset_class_count(d, 0), 10);
-        CU_ASSERT_EQUAL(sng_dataset_pixels(d, 0)[0], 2);
-        CU_ASSERT_EQUAL(sng_dataset_pixels(d, 1)[0], 5);
-        CU_ASSERT_EQUAL(sng_dataset_label(d, 29), 2);
-        sng_dataset_free(d);
+        CU_ASSERT_EQUAL(sngi_dataset_class_count(d, 0), 10);
+        CU_ASSERT_EQUAL(sngi_dataset_pixels(d, 0)[0], 2);
+        CU_ASSERT_EQUAL(sngi_dataset_pixels(d, 1)[0], 5);
+        CU_ASSERT_EQUAL(sngi_dataset_label(d, 29), 2);
+        sngi_dataset_free(d);
     }
     snprintf(p, sizeof p, "%s/cut-images-idx3-ubyte.gz", sngt_tmpdir());
     write_idx(p, 1, 10, 6, 4, 30);
-    sng_data_opts o;
-    sng_data_opts_init(&o);
+    sngi_dataset_opts o;
+    sngi_dataset_opts_init(&o);
     o.source = p;
     o.strict = 1;
     load_opts(&o, SNG_ERR_DATA, "truncated IDX file");
     o.strict = 0; /* not strict: a truncated file still fails, unless partial data is allowed */
     load_opts(&o, SNG_ERR_DATA, "image 9 of 10 is incomplete (data.allow_partial=1");
     o.allow_partial = 1;
-    sng_dataset *d = load_opts(&o, SNG_OK, NULL);
-    CU_ASSERT_EQUAL(sng_dataset_n_images(d), 8);
+    sngi_dataset *d = load_opts(&o, SNG_OK, NULL);
+    CU_ASSERT_EQUAL(sngi_dataset_n_images(d), 8);
     CU_ASSERT(has_skip(d, "", "truncated IDX"));
-    sng_dataset_free(d);
+    sngi_dataset_free(d);
     o.allow_partial = 0;
     o.idx_labels = "/nonexistent/labels";
     load_opts(&o, SNG_ERR_IO, "IDX labels '/nonexistent/labels'");
@@ -985,34 +985,34 @@ static void test_pairs_csv(void) {
                       "# a comment\n\n"
                       "G0/c01/img01.png,G0/c01/img02.png,1\r\n";
     ts_add(t, "top/pairs.csv", (membuf){(uint8_t *)strdup(csv), strlen(csv), 0});
-    sng_data_opts o;
-    sng_data_opts_init(&o);
+    sngi_dataset_opts o;
+    sngi_dataset_opts_init(&o);
     o.source = write_archive(t, "pairs.tar.xz", "tar", "xz");
     o.pairs_csv = "pairs.csv"; /* an entry of the archive */
     o.strict = 1;
     o.scale = 1.0f;
-    sng_dataset *d = load_opts(&o, SNG_OK, NULL);
+    sngi_dataset *d = load_opts(&o, SNG_OK, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     CU_ASSERT_EQUAL(d->n_pairs, 3);
-    CU_ASSERT_EQUAL(sng_dataset_n_images(d), 6); /* the CSV is not an image entry */
+    CU_ASSERT_EQUAL(sngi_dataset_n_images(d), 6); /* the CSV is not an image entry */
     sng_ctx *ctx = sng_ctx_new();
-    sng_sampler_opts so;
-    sng_sampler_opts_init(&so);
+    sngi_sampler_opts so;
+    sngi_sampler_opts_init(&so);
     so.kind = SNG_SAMPLE_LIST;
-    sng_sampler *s = NULL;
-    CU_ASSERT_EQUAL_FATAL(sng_sampler_new(ctx, d, NULL, &so, &s), SNG_OK);
+    sngi_sampler *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(sngi_sampler_new(ctx, d, NULL, &so, &s), SNG_OK);
     size_t chw = 120;
     float *a = malloc(sizeof(float) * 4 * chw), *b = malloc(sizeof(float) * 4 * chw), lab[4];
     float *bufs[3] = {a, b, lab};
-    sng_sampler_fill(s, 4, 1, 0, bufs);
+    sngi_sampler_fill(s, 4, 1, 0, bufs);
     CU_ASSERT(a[0] == 0 && b[0] == 1 && lab[0] == 1);
     CU_ASSERT(a[chw] == 2 && b[chw] == 3 && lab[1] == 0);
     CU_ASSERT(a[2 * chw] == 4 && b[2 * chw] == 5 && lab[2] == 1);
     CU_ASSERT(a[3 * chw] == 0 && lab[3] == 1); /* wraps around */
     free(a);
     free(b);
-    sng_sampler_free(s);
-    sng_dataset_free(d);
+    sngi_sampler_free(s);
+    sngi_dataset_free(d);
     /* On disk, with an unresolvable line: strict fails naming file:line, lenient skips. */
     o.pairs_csv = sngt_write_file("disk/pairs.csv", "G0/c00/img00.png,G0/c00/img01.png,1\n"
                                                  "G0/c00/img00.png,G0/c09/missing.png,0\n");
@@ -1021,7 +1021,7 @@ static void test_pairs_csv(void) {
     d = load_opts(&o, SNG_OK, NULL);
     CU_ASSERT_EQUAL(d->n_pairs, 1);
     CU_ASSERT(has_skip(d, "disk/pairs.csv:2", "missing.png"));
-    sng_dataset_free(d);
+    sngi_dataset_free(d);
     o.pairs_csv = "nowhere.csv";
     load_opts(&o, SNG_ERR_IO, "nowhere.csv");
     sng_ctx_free(ctx);
@@ -1030,110 +1030,110 @@ static void test_pairs_csv(void) {
 }
 
 /* ---- splits ---------------------------------------------------------------------------------------- */
-static sng_dataset *synthetic(int ng, int nc, int ni, const char *name) {
+static sngi_dataset *synthetic(int ng, int nc, int ni, const char *name) {
     tset *t = calloc(1, sizeof *t);
     make_omni(t, "", ng, nc, ni, 0);
-    sng_data_opts o;
-    sng_data_opts_init(&o);
+    sngi_dataset_opts o;
+    sngi_dataset_opts_init(&o);
     o.source = write_archive(t, name, "zip", "none");
     o.scale = 1.0f; /* floats equal the stored bytes: identities can be read back */
-    sng_dataset *d = load_opts(&o, SNG_OK, NULL);
+    sngi_dataset *d = load_opts(&o, SNG_OK, NULL);
     ts_free(t);
     free(t);
     return d;
 }
 
 static void test_splits(void) {
-    sng_dataset *d = synthetic(4, 5, 3, "split.zip"); /* 4 groups x 5 classes x 3 images */
+    sngi_dataset *d = synthetic(4, 5, 3, "split.zip"); /* 4 groups x 5 classes x 3 images */
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     sng_ctx *ctx = sng_ctx_new();
-    sng_split_opts o;
-    sng_split_opts_init(&o);
+    sngi_split_opts o;
+    sngi_split_opts_init(&o);
     o.frac[0] = 0.6;
     o.frac[1] = 0.2;
     o.frac[2] = 0.2;
-    sng_subset *s[3], *s2[3];
-    CU_ASSERT_EQUAL_FATAL(sng_split(ctx, d, &o, s), SNG_OK);
-    CU_ASSERT_EQUAL(sng_subset_n_classes(s[0]), 12);
-    CU_ASSERT_EQUAL(sng_subset_n_classes(s[1]), 4);
-    CU_ASSERT_EQUAL(sng_subset_n_classes(s[2]), 4);
+    sngi_subset *s[3], *s2[3];
+    CU_ASSERT_EQUAL_FATAL(sngi_split(ctx, d, &o, s), SNG_OK);
+    CU_ASSERT_EQUAL(sngi_subset_n_classes(s[0]), 12);
+    CU_ASSERT_EQUAL(sngi_subset_n_classes(s[1]), 4);
+    CU_ASSERT_EQUAL(sngi_subset_n_classes(s[2]), 4);
     int seen[20] = {0};
     for (int k = 0; k < 3; k++)
-        for (int i = 0; i < sng_subset_n_classes(s[k]); i++) seen[sng_subset_class(s[k], i)]++;
+        for (int i = 0; i < sngi_subset_n_classes(s[k]); i++) seen[sngi_subset_class(s[k], i)]++;
     for (int c = 0; c < 20; c++) CU_ASSERT_EQUAL(seen[c], 1); /* disjoint and complete */
     /* Same seed, same split; another seed, another split. */
-    CU_ASSERT_EQUAL_FATAL(sng_split(ctx, d, &o, s2), SNG_OK);
+    CU_ASSERT_EQUAL_FATAL(sngi_split(ctx, d, &o, s2), SNG_OK);
     int same = 1;
-    for (int i = 0; i < 4; i++) same &= sng_subset_class(s[1], i) == sng_subset_class(s2[1], i);
+    for (int i = 0; i < 4; i++) same &= sngi_subset_class(s[1], i) == sngi_subset_class(s2[1], i);
     CU_ASSERT(same);
-    for (int k = 0; k < 3; k++) sng_subset_free(s2[k]);
+    for (int k = 0; k < 3; k++) sngi_subset_free(s2[k]);
     o.seed = 99;
-    CU_ASSERT_EQUAL_FATAL(sng_split(ctx, d, &o, s2), SNG_OK);
+    CU_ASSERT_EQUAL_FATAL(sngi_split(ctx, d, &o, s2), SNG_OK);
     same = 1;
-    for (int i = 0; i < 4; i++) same &= sng_subset_class(s[1], i) == sng_subset_class(s2[1], i);
+    for (int i = 0; i < 4; i++) same &= sngi_subset_class(s[1], i) == sngi_subset_class(s2[1], i);
     CU_ASSERT(!same);
     for (int k = 0; k < 3; k++) {
-        sng_subset_free(s[k]);
-        sng_subset_free(s2[k]);
+        sngi_subset_free(s[k]);
+        sngi_subset_free(s2[k]);
     }
     /* By group: whole alphabets. */
     o.by_group = 1;
     o.frac[0] = 0.5;
     o.frac[1] = 0.25;
     o.frac[2] = 0.25;
-    CU_ASSERT_EQUAL_FATAL(sng_split(ctx, d, &o, s), SNG_OK);
+    CU_ASSERT_EQUAL_FATAL(sngi_split(ctx, d, &o, s), SNG_OK);
     for (int k = 0; k < 3; k++) {
-        CU_ASSERT_EQUAL(sng_subset_n_classes(s[k]), k ? 5 : 10);
-        int g = sng_dataset_class_group(d, sng_subset_class(s[k], 0)), one = 1;
-        for (int i = 0; i < sng_subset_n_classes(s[k]); i++)
-            one &= k == 0 || sng_dataset_class_group(d, sng_subset_class(s[k], i)) == g;
+        CU_ASSERT_EQUAL(sngi_subset_n_classes(s[k]), k ? 5 : 10);
+        int g = sngi_dataset_class_group(d, sngi_subset_class(s[k], 0)), one = 1;
+        for (int i = 0; i < sngi_subset_n_classes(s[k]); i++)
+            one &= k == 0 || sngi_dataset_class_group(d, sngi_subset_class(s[k], i)) == g;
         CU_ASSERT(one);
-        sng_subset_free(s[k]);
+        sngi_subset_free(s[k]);
     }
     /* Lists and patterns. */
-    sng_split_opts_init(&o);
+    sngi_split_opts_init(&o);
     o.lists[1] = "G1/*";
     o.lists[2] = "G2/c00, G3/c0[12]";
-    CU_ASSERT_EQUAL_FATAL(sng_split(ctx, d, &o, s), SNG_OK);
-    CU_ASSERT_EQUAL(sng_subset_n_classes(s[0]), 12);
-    CU_ASSERT_EQUAL(sng_subset_n_classes(s[1]), 5);
-    CU_ASSERT_EQUAL(sng_subset_n_classes(s[2]), 3);
-    for (int k = 0; k < 3; k++) sng_subset_free(s[k]);
+    CU_ASSERT_EQUAL_FATAL(sngi_split(ctx, d, &o, s), SNG_OK);
+    CU_ASSERT_EQUAL(sngi_subset_n_classes(s[0]), 12);
+    CU_ASSERT_EQUAL(sngi_subset_n_classes(s[1]), 5);
+    CU_ASSERT_EQUAL(sngi_subset_n_classes(s[2]), 3);
+    for (int k = 0; k < 3; k++) sngi_subset_free(s[k]);
     /* Empty sets are errors naming the set. */
     o.lists[1] = "Hebrew/*";
-    CU_ASSERT_EQUAL(sng_split(ctx, d, &o, s), SNG_ERR_DATA);
+    CU_ASSERT_EQUAL(sngi_split(ctx, d, &o, s), SNG_ERR_DATA);
     CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "validation set empty"));
     CU_ASSERT_PTR_NULL(s[0]);
-    sng_split_opts_init(&o);
+    sngi_split_opts_init(&o);
     o.frac[1] = 0.01;
-    CU_ASSERT_EQUAL(sng_split(ctx, d, &o, s), SNG_ERR_DATA);
+    CU_ASSERT_EQUAL(sngi_split(ctx, d, &o, s), SNG_ERR_DATA);
     CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "fraction 0.01 of 20 classes rounds to 0"));
     o.frac[1] = 0.7;
     o.frac[2] = 0.7;
-    CU_ASSERT_EQUAL(sng_split(ctx, d, &o, s), SNG_ERR_USAGE);
+    CU_ASSERT_EQUAL(sngi_split(ctx, d, &o, s), SNG_ERR_USAGE);
     /* Image level: every class everywhere, images disjoint. */
-    sng_split_opts_init(&o);
+    sngi_split_opts_init(&o);
     o.by_image = 1;
     o.frac[0] = 1.0 / 3;
     o.frac[1] = 1.0 / 3;
     o.frac[2] = 1.0 / 3;
-    CU_ASSERT_EQUAL_FATAL(sng_split(ctx, d, &o, s), SNG_OK);
+    CU_ASSERT_EQUAL_FATAL(sngi_split(ctx, d, &o, s), SNG_OK);
     int img_seen[60] = {0};
     for (int k = 0; k < 3; k++) {
-        CU_ASSERT_EQUAL(sng_subset_n_classes(s[k]), 20);
-        for (int i = 0; i < sng_subset_n_classes(s[k]); i++) {
-            CU_ASSERT_EQUAL(sng_subset_n_images(s[k], i), 1);
-            for (int j = 0; j < sng_subset_n_images(s[k], i); j++) {
-                int id = sng_subset_images(s[k], i)[j];
+        CU_ASSERT_EQUAL(sngi_subset_n_classes(s[k]), 20);
+        for (int i = 0; i < sngi_subset_n_classes(s[k]); i++) {
+            CU_ASSERT_EQUAL(sngi_subset_n_images(s[k], i), 1);
+            for (int j = 0; j < sngi_subset_n_images(s[k], i); j++) {
+                int id = sngi_subset_images(s[k], i)[j];
                 img_seen[id]++;
-                CU_ASSERT_EQUAL(sng_dataset_label(d, id), sng_subset_class(s[k], i));
+                CU_ASSERT_EQUAL(sngi_dataset_label(d, id), sngi_subset_class(s[k], i));
             }
         }
-        sng_subset_free(s[k]);
+        sngi_subset_free(s[k]);
     }
     for (int i = 0; i < 60; i++) CU_ASSERT_EQUAL(img_seen[i], 1);
     sng_ctx_free(ctx);
-    sng_dataset_free(d);
+    sngi_dataset_free(d);
 }
 
 /* ---- samplers --------------------------------------------------------------------------------------- */
@@ -1141,32 +1141,32 @@ static int img_of(const float *p) { return (int)p[0]; }
 static int cls_of(const float *p) { return (int)p[1]; }
 
 static void test_pair_sampler(void) {
-    sng_dataset *d = synthetic(2, 6, 4, "pairs.zip");
+    sngi_dataset *d = synthetic(2, 6, 4, "pairs.zip");
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     sng_ctx *ctx = sng_ctx_new();
-    sng_split_opts so;
-    sng_split_opts_init(&so);
+    sngi_split_opts so;
+    sngi_split_opts_init(&so);
     so.frac[0] = 0.5;
     so.frac[1] = 0.5;
     so.frac[2] = 0;
-    sng_subset *sub[3];
-    CU_ASSERT_EQUAL_FATAL(sng_split(ctx, d, &so, sub), SNG_OK);
+    sngi_subset *sub[3];
+    CU_ASSERT_EQUAL_FATAL(sngi_split(ctx, d, &so, sub), SNG_OK);
     int in_train[12] = {0};
-    for (int i = 0; i < sng_subset_n_classes(sub[0]); i++) in_train[sng_subset_class(sub[0], i)] = 1;
-    sng_sampler_opts o;
-    sng_sampler_opts_init(&o);
+    for (int i = 0; i < sngi_subset_n_classes(sub[0]); i++) in_train[sngi_subset_class(sub[0], i)] = 1;
+    sngi_sampler_opts o;
+    sngi_sampler_opts_init(&o);
     o.pos_fraction = 0.25f;
-    sng_sampler *s = NULL;
-    CU_ASSERT_EQUAL_FATAL(sng_sampler_new(ctx, d, sub[0], &o, &s), SNG_OK);
+    sngi_sampler *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(sngi_sampler_new(ctx, d, sub[0], &o, &s), SNG_OK);
     const int n = 32;
     size_t chw = 120;
-    CU_ASSERT_EQUAL(sng_sampler_buf_len(s, n, 0), n * 120);
-    CU_ASSERT_EQUAL(sng_sampler_buf_len(s, n, 2), n);
+    CU_ASSERT_EQUAL(sngi_sampler_buf_len(s, n, 0), n * 120);
+    CU_ASSERT_EQUAL(sngi_sampler_buf_len(s, n, 2), n);
     float *a = malloc(sizeof(float) * n * chw), *b = malloc(sizeof(float) * n * chw), lab[32];
     float *bufs[3] = {a, b, lab};
     int bad = 0, pos = 0, order_ab = 0, order_ba = 0, batches_exact = 1;
     for (int step = 0; step < 200; step++) {
-        sng_sampler_fill(s, n, 7, step, bufs);
+        sngi_sampler_fill(s, n, 7, step, bufs);
         int p = 0;
         for (int i = 0; i < n; i++) {
             const float *x = a + i * chw, *y = b + i * chw;
@@ -1174,7 +1174,7 @@ static void test_pair_sampler(void) {
             bad += same != (lab[i] == 1.0f);
             bad += img_of(x) == img_of(y);
             bad += !in_train[cls_of(x)] || !in_train[cls_of(y)];
-            bad += sng_dataset_label(d, img_of(x)) != cls_of(x);
+            bad += sngi_dataset_label(d, img_of(x)) != cls_of(x);
             p += lab[i] == 1.0f;
             if (same) {
                 order_ab += img_of(x) < img_of(y);
@@ -1190,23 +1190,23 @@ static void test_pair_sampler(void) {
     /* Determinism: batch k is a function of (seed, k). */
     float *a2 = malloc(sizeof(float) * n * chw), *b2 = malloc(sizeof(float) * n * chw), lab2[32];
     float *bufs2[3] = {a2, b2, lab2};
-    sng_sampler_fill(s, n, 7, 123, bufs);
-    sng_sampler_fill(s, n, 7, 5, bufs2);
-    sng_sampler_fill(s, n, 7, 123, bufs2);
+    sngi_sampler_fill(s, n, 7, 123, bufs);
+    sngi_sampler_fill(s, n, 7, 5, bufs2);
+    sngi_sampler_fill(s, n, 7, 123, bufs2);
     CU_ASSERT(!memcmp(a, a2, sizeof(float) * n * chw) && !memcmp(lab, lab2, sizeof lab));
-    sng_sampler_fill(s, n, 8, 123, bufs2);
+    sngi_sampler_fill(s, n, 8, 123, bufs2);
     CU_ASSERT(memcmp(a, a2, sizeof(float) * n * chw) != 0);
     free(a2);
     free(b2);
-    sng_sampler_free(s);
+    sngi_sampler_free(s);
     /* Triplets. */
     o.kind = SNG_SAMPLE_TRIPLETS;
-    CU_ASSERT_EQUAL_FATAL(sng_sampler_new(ctx, d, sub[1], &o, &s), SNG_OK);
+    CU_ASSERT_EQUAL_FATAL(sngi_sampler_new(ctx, d, sub[1], &o, &s), SNG_OK);
     float *c = malloc(sizeof(float) * n * chw);
     float *tb[3] = {a, b, c};
     bad = 0;
     for (int step = 0; step < 50; step++) {
-        sng_sampler_fill(s, n, 3, step, tb);
+        sngi_sampler_fill(s, n, 3, step, tb);
         for (int i = 0; i < n; i++) {
             const float *x = a + i * chw, *y = b + i * chw, *z = c + i * chw;
             bad += cls_of(x) != cls_of(y) || img_of(x) == img_of(y) || cls_of(x) == cls_of(z);
@@ -1214,44 +1214,44 @@ static void test_pair_sampler(void) {
         }
     }
     CU_ASSERT_EQUAL(bad, 0);
-    sng_sampler_free(s);
+    sngi_sampler_free(s);
     free(c);
     free(a);
     free(b);
-    for (int k = 0; k < 3; k++) sng_subset_free(sub[k]);
+    for (int k = 0; k < 3; k++) sngi_subset_free(sub[k]);
     /* Not enough to sample from. */
-    sng_dataset *one = synthetic(1, 1, 3, "oneclass.zip");
-    sng_sampler_opts_init(&o);
-    CU_ASSERT_EQUAL(sng_sampler_new(ctx, one, NULL, &o, &s), SNG_ERR_DATA);
+    sngi_dataset *one = synthetic(1, 1, 3, "oneclass.zip");
+    sngi_sampler_opts_init(&o);
+    CU_ASSERT_EQUAL(sngi_sampler_new(ctx, one, NULL, &o, &s), SNG_ERR_DATA);
     CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "at least 2 classes"));
-    sng_dataset_free(one);
+    sngi_dataset_free(one);
     sng_ctx_free(ctx);
-    sng_dataset_free(d);
+    sngi_dataset_free(d);
 }
 
 static void test_episode_sampler(void) {
-    sng_dataset *d = synthetic(3, 6, 4, "episodes.zip"); /* 3 alphabets x 6 characters x 4 */
+    sngi_dataset *d = synthetic(3, 6, 4, "episodes.zip"); /* 3 alphabets x 6 characters x 4 */
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     sng_ctx *ctx = sng_ctx_new();
-    sng_sampler_opts o;
-    sng_sampler_opts_init(&o);
+    sngi_sampler_opts o;
+    sngi_sampler_opts_init(&o);
     o.kind = SNG_SAMPLE_EPISODES;
     o.n_way = 5;
     o.k_shot = 2;
     o.n_query = 3;
-    sng_sampler *s = NULL;
-    CU_ASSERT_EQUAL_FATAL(sng_sampler_new(ctx, d, NULL, &o, &s), SNG_OK);
-    CU_ASSERT_EQUAL(sng_sampler_mixed_groups(s), 0);
+    sngi_sampler *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(sngi_sampler_new(ctx, d, NULL, &o, &s), SNG_OK);
+    CU_ASSERT_EQUAL(sngi_sampler_mixed_groups(s), 0);
     const int n = 8, N = 5, K = 2, Q = 3;
     size_t chw = 120;
-    float *sup = malloc(sizeof(float) * sng_sampler_buf_len(s, n, 0));
-    float *qry = malloc(sizeof(float) * sng_sampler_buf_len(s, n, 1));
-    float *lab = malloc(sizeof(float) * sng_sampler_buf_len(s, n, 2));
-    CU_ASSERT_EQUAL(sng_sampler_buf_len(s, n, 0), n * N * K * 120);
+    float *sup = malloc(sizeof(float) * sngi_sampler_buf_len(s, n, 0));
+    float *qry = malloc(sizeof(float) * sngi_sampler_buf_len(s, n, 1));
+    float *lab = malloc(sizeof(float) * sngi_sampler_buf_len(s, n, 2));
+    CU_ASSERT_EQUAL(sngi_sampler_buf_len(s, n, 0), n * N * K * 120);
     float *bufs[3] = {sup, qry, lab};
     int bad = 0, groups_used[3] = {0};
     for (int step = 0; step < 40; step++) {
-        sng_sampler_fill(s, n, 11, step, bufs);
+        sngi_sampler_fill(s, n, 11, step, bufs);
         for (int e = 0; e < n; e++) {
             int cls[5], g0 = -1;
             for (int j = 0; j < N; j++) {
@@ -1261,7 +1261,7 @@ static void test_episode_sampler(void) {
                     const float *pk = p0 + k * chw;
                     bad += cls_of(pk) != cls[j] || img_of(pk) == img_of(p0);
                 }
-                int g = sng_dataset_class_group(d, cls[j]);
+                int g = sngi_dataset_class_group(d, cls[j]);
                 if (g0 < 0) g0 = g;
                 bad += g != g0; /* one alphabet per episode */
                 for (int i = 0; i < j; i++) bad += cls[i] == cls[j];
@@ -1278,22 +1278,22 @@ static void test_episode_sampler(void) {
     }
     CU_ASSERT_EQUAL(bad, 0);
     CU_ASSERT(groups_used[0] > 40 && groups_used[1] > 40 && groups_used[2] > 40);
-    sng_sampler_free(s);
+    sngi_sampler_free(s);
     /* 20-way (the default) cannot come from one 6-class alphabet: too few classes overall. */
-    sng_sampler_opts_init(&o);
+    sngi_sampler_opts_init(&o);
     o.kind = SNG_SAMPLE_EPISODES;
-    CU_ASSERT_EQUAL(sng_sampler_new(ctx, d, NULL, &o, &s), SNG_ERR_DATA);
+    CU_ASSERT_EQUAL(sngi_sampler_new(ctx, d, NULL, &o, &s), SNG_ERR_DATA);
     CU_ASSERT_PTR_NOT_NULL(strstr(sng_ctx_errmsg(ctx), "20-way 1-shot episodes need 20 classes"));
     /* 10-way: no alphabet has 10, so episodes mix alphabets, and say so. */
     o.n_way = 10;
-    CU_ASSERT_EQUAL_FATAL(sng_sampler_new(ctx, d, NULL, &o, &s), SNG_OK);
-    CU_ASSERT_EQUAL(sng_sampler_mixed_groups(s), 1);
-    sng_sampler_free(s);
+    CU_ASSERT_EQUAL_FATAL(sngi_sampler_new(ctx, d, NULL, &o, &s), SNG_OK);
+    CU_ASSERT_EQUAL(sngi_sampler_mixed_groups(s), 1);
+    sngi_sampler_free(s);
     free(sup);
     free(qry);
     free(lab);
     sng_ctx_free(ctx);
-    sng_dataset_free(d);
+    sngi_dataset_free(d);
 }
 
 /* ---- augmentation ------------------------------------------------------------------------------------ */
@@ -1302,21 +1302,21 @@ static void test_augment(void) {
     uint8_t img[2 * 16 * 12];
     for (int i = 0; i < 2 * w * h; i++) img[i] = (uint8_t)(40 + (i * 7) % 150); /* 40..189 */
     float out[2 * 16 * 12], out2[2 * 16 * 12], plain[2 * 16 * 12];
-    sng_augment_opts a;
-    sng_augment_opts_init(&a);
-    sng_augment_pack(img, 2, h, w, &a, 5, 1.0f / 255, 0.5f, 0.25f, plain); /* all off */
+    sngi_augment_opts a;
+    sngi_augment_opts_init(&a);
+    sngi_augment_pack(img, 2, h, w, &a, 5, 1.0f / 255, 0.5f, 0.25f, plain); /* all off */
     for (int i = 0; i < 2 * w * h; i++) SNGT_ASSERT_CLOSE(plain[i], (img[i] / 255.0 - 0.5) / 0.25, 1e-5, 1e-5);
     a.affine = 1;
     a.flip = 1;
     float lo = (40 / 255.0f - 0.5f) / 0.25f, hi = (189 / 255.0f - 0.5f) / 0.25f;
     int out_of_range = 0, changed = 0, differs = 0;
     for (uint64_t seed = 0; seed < 200; seed++) {
-        sng_augment_pack(img, 2, h, w, &a, seed, 1.0f / 255, 0.5f, 0.25f, out);
-        sng_augment_pack(img, 2, h, w, &a, seed, 1.0f / 255, 0.5f, 0.25f, out2);
+        sngi_augment_pack(img, 2, h, w, &a, seed, 1.0f / 255, 0.5f, 0.25f, out);
+        sngi_augment_pack(img, 2, h, w, &a, seed, 1.0f / 255, 0.5f, 0.25f, out2);
         CU_ASSERT(!memcmp(out, out2, sizeof out)); /* seeded */
         for (int i = 0; i < 2 * w * h; i++) out_of_range += out[i] < lo - 1e-4f || out[i] > hi + 1e-4f;
         changed += memcmp(out, plain, sizeof out) != 0;
-        sng_augment_pack(img, 2, h, w, &a, seed + 1000, 1.0f / 255, 0.5f, 0.25f, out2);
+        sngi_augment_pack(img, 2, h, w, &a, seed + 1000, 1.0f / 255, 0.5f, 0.25f, out2);
         differs += memcmp(out, out2, sizeof out) != 0;
     }
     CU_ASSERT_EQUAL(out_of_range, 0);
@@ -1324,11 +1324,11 @@ static void test_augment(void) {
     CU_ASSERT(changed > 170 && changed < 200);
     CU_ASSERT(differs > 170);
     /* Flip alone: an exact mirror or the identity. */
-    sng_augment_opts_init(&a);
+    sngi_augment_opts_init(&a);
     a.flip = 1;
     int mirrors = 0, bad = 0;
     for (uint64_t seed = 0; seed < 100; seed++) {
-        sng_augment_pack(img, 2, h, w, &a, seed, 1.0f, 0, 1, out);
+        sngi_augment_pack(img, 2, h, w, &a, seed, 1.0f, 0, 1, out);
         int ident = 1, mirror = 1;
         for (int c = 0; c < 2; c++)
             for (int y = 0; y < h; y++)
@@ -1351,71 +1351,71 @@ static void sleep_ms(int ms) {
 }
 
 static void test_loader(void) {
-    sng_dataset *d = synthetic(2, 5, 4, "loader.zip");
+    sngi_dataset *d = synthetic(2, 5, 4, "loader.zip");
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     sng_ctx *ctx = sng_ctx_new();
-    sng_sampler_opts o;
-    sng_sampler_opts_init(&o);
+    sngi_sampler_opts o;
+    sngi_sampler_opts_init(&o);
     o.aug.affine = 1;
-    sng_sampler *s = NULL;
-    CU_ASSERT_EQUAL_FATAL(sng_sampler_new(ctx, d, NULL, &o, &s), SNG_OK);
+    sngi_sampler *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(sngi_sampler_new(ctx, d, NULL, &o, &s), SNG_OK);
     const int n = 16;
     int64_t len[3];
     float *want[3], *got[3];
     for (int i = 0; i < 3; i++) {
-        len[i] = sng_sampler_buf_len(s, n, i);
+        len[i] = sngi_sampler_buf_len(s, n, i);
         want[i] = malloc(sizeof(float) * len[i]);
         got[i] = malloc(sizeof(float) * len[i]);
     }
-    sng_loader *l = NULL;
-    CU_ASSERT_EQUAL_FATAL(sng_loader_new(ctx, s, n, 42, 3, &l), SNG_OK);
+    sngi_loader *l = NULL;
+    CU_ASSERT_EQUAL_FATAL(sngi_loader_new(ctx, s, n, 42, 3, &l), SNG_OK);
     int bad = 0;
     for (int64_t step = 0; step < 30; step++) {
-        CU_ASSERT_EQUAL(sng_loader_step(l), step);
+        CU_ASSERT_EQUAL(sngi_loader_step(l), step);
         if (step % 2) {
-            sng_loader_next(l, got);
+            sngi_loader_next(l, got);
         } else {
             const float *const *bb;
-            sng_loader_borrow(l, &bb);
+            sngi_loader_borrow(l, &bb);
             for (int i = 0; i < 3; i++) memcpy(got[i], bb[i], sizeof(float) * len[i]);
         }
-        sng_sampler_fill(s, n, 42, step, want);
+        sngi_sampler_fill(s, n, 42, step, want);
         for (int i = 0; i < 3; i++) bad += memcmp(want[i], got[i], sizeof(float) * len[i]) != 0;
     }
     CU_ASSERT_EQUAL(bad, 0);
     /* Resume at step 1000, then back to 3. */
-    sng_loader_seek(l, 1000);
-    sng_loader_next(l, got);
-    sng_sampler_fill(s, n, 42, 1000, want);
+    sngi_loader_seek(l, 1000);
+    sngi_loader_next(l, got);
+    sngi_sampler_fill(s, n, 42, 1000, want);
     for (int i = 0; i < 3; i++) CU_ASSERT(!memcmp(want[i], got[i], sizeof(float) * len[i]));
-    sng_loader_seek(l, 3);
-    sng_loader_next(l, got);
-    sng_sampler_fill(s, n, 42, 3, want);
+    sngi_loader_seek(l, 3);
+    sngi_loader_next(l, got);
+    sngi_sampler_fill(s, n, 42, 3, want);
     for (int i = 0; i < 3; i++) CU_ASSERT(!memcmp(want[i], got[i], sizeof(float) * len[i]));
     /* With the consumer slower than the producer, it (almost) never waits. */
-    double t0 = sng_loader_wait_seconds(l);
+    double t0 = sngi_loader_wait_seconds(l);
     for (int k = 0; k < 20; k++) {
         sleep_ms(5);
-        sng_loader_next(l, NULL);
+        sngi_loader_next(l, NULL);
     }
-    double waited = sng_loader_wait_seconds(l) - t0;
+    double waited = sngi_loader_wait_seconds(l) - t0;
     CU_ASSERT(waited >= 0 && waited < 0.05);
-    CU_ASSERT(sng_loader_fill_seconds(l) > 0);
-    sng_loader_free(l);
+    CU_ASSERT(sngi_loader_fill_seconds(l) > 0);
+    sngi_loader_free(l);
     /* Free while the producer is blocked on a full queue, and right after start. */
-    CU_ASSERT_EQUAL_FATAL(sng_loader_new(ctx, s, n, 1, 2, &l), SNG_OK);
+    CU_ASSERT_EQUAL_FATAL(sngi_loader_new(ctx, s, n, 1, 2, &l), SNG_OK);
     sleep_ms(10);
-    sng_loader_free(l);
-    CU_ASSERT_EQUAL_FATAL(sng_loader_new(ctx, s, n, 1, 0, &l), SNG_OK);
-    sng_loader_free(l);
-    sng_loader_free(NULL);
+    sngi_loader_free(l);
+    CU_ASSERT_EQUAL_FATAL(sngi_loader_new(ctx, s, n, 1, 0, &l), SNG_OK);
+    sngi_loader_free(l);
+    sngi_loader_free(NULL);
     for (int i = 0; i < 3; i++) {
         free(want[i]);
         free(got[i]);
     }
-    sng_sampler_free(s);
+    sngi_sampler_free(s);
     sng_ctx_free(ctx);
-    sng_dataset_free(d);
+    sngi_dataset_free(d);
 }
 
 /* ---- memory ---------------------------------------------------------------------------------------- */
@@ -1430,13 +1430,13 @@ static void test_memory_bound(void) {
         for (int k = 0; k < 105 * 105; k++) pix[k] = (uint8_t)((k ^ i) & 1 ? 255 : 0);
         ts_add(t, p, png_gray(105, 105, pix));
     }
-    sng_dataset *d = load(write_archive(t, "mem.zip", "zip", "none"), 1);
+    sngi_dataset *d = load(write_archive(t, "mem.zip", "zip", "none"), 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-    CU_ASSERT_EQUAL(sng_dataset_pixel_bytes(d), 300LL * 105 * 105);
-    CU_ASSERT(sng_dataset_total_bytes(d) <= 1.2 * sng_dataset_pixel_bytes(d));
-    CU_ASSERT_EQUAL(sng_dataset_n_groups(d), 5);
-    CU_ASSERT_EQUAL(sng_dataset_n_classes(d), 15);
-    sng_dataset_free(d);
+    CU_ASSERT_EQUAL(sngi_dataset_pixel_bytes(d), 300LL * 105 * 105);
+    CU_ASSERT(sngi_dataset_total_bytes(d) <= 1.2 * sngi_dataset_pixel_bytes(d));
+    CU_ASSERT_EQUAL(sngi_dataset_n_groups(d), 5);
+    CU_ASSERT_EQUAL(sngi_dataset_n_classes(d), 15);
+    sngi_dataset_free(d);
     ts_free(t);
     free(t);
 }
@@ -1513,21 +1513,21 @@ static void check_omniglot(const char *rel, int groups, int classes, const char 
         sngt_skip(why);
         return;
     }
-    sng_dataset *d = load(p, 1);
+    sngi_dataset *d = load(p, 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-    CU_ASSERT_EQUAL(sng_dataset_n_groups(d), groups);
-    CU_ASSERT_EQUAL(sng_dataset_n_classes(d), classes);
-    CU_ASSERT_EQUAL(sng_dataset_n_images(d), classes * 20);
-    CU_ASSERT_EQUAL(sng_dataset_n_skipped(d), 0);
-    CU_ASSERT_EQUAL(sng_dataset_class_depth(d), 2);
-    CU_ASSERT_STRING_EQUAL(sng_dataset_group_name(d, 0), g0);
-    CU_ASSERT_STRING_EQUAL(sng_dataset_group_name(d, 4), g4);
+    CU_ASSERT_EQUAL(sngi_dataset_n_groups(d), groups);
+    CU_ASSERT_EQUAL(sngi_dataset_n_classes(d), classes);
+    CU_ASSERT_EQUAL(sngi_dataset_n_images(d), classes * 20);
+    CU_ASSERT_EQUAL(sngi_dataset_n_skipped(d), 0);
+    CU_ASSERT_EQUAL(sngi_dataset_class_depth(d), 2);
+    CU_ASSERT_STRING_EQUAL(sngi_dataset_group_name(d, 0), g0);
+    CU_ASSERT_STRING_EQUAL(sngi_dataset_group_name(d, 4), g4);
     int c, h, w, ink = 0;
-    sng_dataset_shape(d, &c, &h, &w);
+    sngi_dataset_shape(d, &c, &h, &w);
     CU_ASSERT(c == 1 && h == 105 && w == 105);
-    for (int i = 0; i < sng_dataset_n_classes(d); i++) CU_ASSERT_EQUAL(sng_dataset_class_count(d, i), 20);
+    for (int i = 0; i < sngi_dataset_n_classes(d); i++) CU_ASSERT_EQUAL(sngi_dataset_class_count(d, i), 20);
     /* 1-bit PNGs: only 0 and 255, about 10% ink (0). */
-    const uint8_t *px = sng_dataset_pixels(d, 0);
+    const uint8_t *px = sngi_dataset_pixels(d, 0);
     int other = 0;
     for (int i = 0; i < 105 * 105 * 20; i++) {
         ink += px[i] == 0;
@@ -1535,16 +1535,16 @@ static void check_omniglot(const char *rel, int groups, int classes, const char 
     }
     CU_ASSERT_EQUAL(other, 0);
     CU_ASSERT(ink > 105 * 105 * 20 / 50 && ink < 105 * 105 * 20 / 4);
-    CU_ASSERT(sng_dataset_total_bytes(d) <= 1.2 * sng_dataset_pixel_bytes(d));
+    CU_ASSERT(sngi_dataset_total_bytes(d) <= 1.2 * sngi_dataset_pixel_bytes(d));
     /* The default benchmark: 20-way 1-shot within one alphabet. */
     sng_ctx *ctx = sng_ctx_new();
-    sng_sampler_opts o;
-    sng_sampler_opts_init(&o);
+    sngi_sampler_opts o;
+    sngi_sampler_opts_init(&o);
     o.kind = SNG_SAMPLE_EPISODES;
-    sng_sampler *s = NULL;
-    CU_ASSERT_EQUAL(sng_sampler_new(ctx, d, NULL, &o, &s), SNG_OK);
-    CU_ASSERT_EQUAL(sng_sampler_mixed_groups(s), 0);
-    sng_sampler_free(s);
+    sngi_sampler *s = NULL;
+    CU_ASSERT_EQUAL(sngi_sampler_new(ctx, d, NULL, &o, &s), SNG_OK);
+    CU_ASSERT_EQUAL(sngi_sampler_mixed_groups(s), 0);
+    sngi_sampler_free(s);
     sng_ctx_free(ctx);
     /* `sngraph data` says the same. */
     char cmd[1200];
@@ -1554,7 +1554,7 @@ static void check_omniglot(const char *rel, int groups, int classes, const char 
     snprintf(want, sizeof want, "\"n_groups\": %d, \"n_classes\": %d, \"n_images\": %d", groups,
              classes, classes * 20);
     CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), want));
-    sng_dataset_free(d);
+    sngi_dataset_free(d);
 }
 
 static void test_real_omniglot(void) {
@@ -1571,19 +1571,19 @@ static void test_real_att_faces(void) {
             sngt_skip("../shared/data/att_faces not present");
             return;
         }
-        sng_dataset *d = load(p, 1);
+        sngi_dataset *d = load(p, 1);
         CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-        CU_ASSERT_EQUAL(sng_dataset_n_classes(d), subjects[k]);
-        CU_ASSERT_EQUAL(sng_dataset_n_images(d), subjects[k] * 10);
-        CU_ASSERT_EQUAL(sng_dataset_n_groups(d), subjects[k]);
-        CU_ASSERT_EQUAL(sng_dataset_class_depth(d), 1);
+        CU_ASSERT_EQUAL(sngi_dataset_n_classes(d), subjects[k]);
+        CU_ASSERT_EQUAL(sngi_dataset_n_images(d), subjects[k] * 10);
+        CU_ASSERT_EQUAL(sngi_dataset_n_groups(d), subjects[k]);
+        CU_ASSERT_EQUAL(sngi_dataset_class_depth(d), 1);
         int c, h, w;
-        sng_dataset_shape(d, &c, &h, &w);
+        sngi_dataset_shape(d, &c, &h, &w);
         CU_ASSERT(c == 1 && h == 112 && w == 92);
-        for (int i = 0; i < sng_dataset_n_classes(d); i++) CU_ASSERT_EQUAL(sng_dataset_class_count(d, i), 10);
-        CU_ASSERT_STRING_EQUAL(sng_dataset_class_name(d, 0), k ? "s5" : "s1");
-        CU_ASSERT(sng_dataset_total_bytes(d) <= 1.2 * sng_dataset_pixel_bytes(d));
-        sng_dataset_free(d);
+        for (int i = 0; i < sngi_dataset_n_classes(d); i++) CU_ASSERT_EQUAL(sngi_dataset_class_count(d, i), 10);
+        CU_ASSERT_STRING_EQUAL(sngi_dataset_class_name(d, 0), k ? "s5" : "s1");
+        CU_ASSERT(sngi_dataset_total_bytes(d) <= 1.2 * sngi_dataset_pixel_bytes(d));
+        sngi_dataset_free(d);
     }
 }
 
@@ -1593,13 +1593,13 @@ static void test_real_fashion_mnist(void) {
         sngt_skip("Fashion-MNIST (dataset-fashion-mnist) not installed");
         return;
     }
-    sng_dataset *d = load(p, 1);
+    sngi_dataset *d = load(p, 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-    CU_ASSERT_EQUAL(sng_dataset_n_images(d), 60000);
-    CU_ASSERT_EQUAL(sng_dataset_n_classes(d), 10);
-    for (int i = 0; i < 10; i++) CU_ASSERT_EQUAL(sng_dataset_class_count(d, i), 6000);
-    CU_ASSERT(sng_dataset_total_bytes(d) <= 1.2 * sng_dataset_pixel_bytes(d));
-    sng_dataset_free(d);
+    CU_ASSERT_EQUAL(sngi_dataset_n_images(d), 60000);
+    CU_ASSERT_EQUAL(sngi_dataset_n_classes(d), 10);
+    for (int i = 0; i < 10; i++) CU_ASSERT_EQUAL(sngi_dataset_class_count(d, i), 6000);
+    CU_ASSERT(sngi_dataset_total_bytes(d) <= 1.2 * sngi_dataset_pixel_bytes(d));
+    sngi_dataset_free(d);
 }
 
 /* ---- registration ------------------------------------------------------------------------------------ */

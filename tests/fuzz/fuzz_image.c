@@ -48,27 +48,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case T_JPEG: decoded(sngi_decode_jpeg(p, n, &im, why, sizeof why), &im); break;
     case T_ARCHIVE: {
         sng_ctx *ctx = sng_ctx_new();
-        sng_data_opts o;
-        sng_data_opts_init(&o);
+        sngi_dataset_opts o;
+        sngi_dataset_opts_init(&o);
         o.channels = 1;
         o.height = 8;
         o.width = 8;
         o.strict = data[0] & 0x80 ? 1 : 0;
-        sng_dataset *d = NULL;
+        sngi_dataset *d = NULL;
         if (sngi_dataset_load_memory(ctx, "fuzz.archive", p, n, &o, &d) == SNG_OK) {
-            sng_data_describe(d, devnull, 0);
-            sng_data_describe(d, devnull, 1);
-            sng_sampler_opts so;
-            sng_sampler_opts_init(&so);
+            sngi_data_describe(d, devnull, 0);
+            sngi_data_describe(d, devnull, 1);
+            sngi_sampler_opts so;
+            sngi_sampler_opts_init(&so);
             so.aug.affine = 1;
-            sng_sampler *s = NULL;
-            if (sng_sampler_new(ctx, d, NULL, &so, &s) == SNG_OK) {
+            sngi_sampler *s = NULL;
+            if (sngi_sampler_new(ctx, d, NULL, &so, &s) == SNG_OK) {
                 static float a[4 * 64], b[4 * 64], l[4];
                 float *bufs[3] = {a, b, l};
-                sng_sampler_fill(s, 4, 1, 0, bufs);
-                sng_sampler_free(s);
+                sngi_sampler_fill(s, 4, 1, 0, bufs);
+                sngi_sampler_free(s);
             }
-            sng_dataset_free(d);
+            sngi_dataset_free(d);
         }
         sng_ctx_free(ctx);
         break;

@@ -27,8 +27,8 @@
 #include <archive_entry.h>
 
 /* A dataset of 2 classes x 2 tiny PGM images, built once from a tar in memory. */
-static sng_dataset *fixed_dataset(void) {
-    static sng_dataset *d;
+static sngi_dataset *fixed_dataset(void) {
+    static sngi_dataset *d;
     if (d) return d;
     static uint8_t tar[65536];
     size_t used = 0;
@@ -52,15 +52,15 @@ static sng_dataset *fixed_dataset(void) {
     archive_write_close(a);
     archive_write_free(a);
     sng_ctx *ctx = sng_ctx_new();
-    sng_data_opts o;
-    sng_data_opts_init(&o);
+    sngi_dataset_opts o;
+    sngi_dataset_opts_init(&o);
     if (sngi_dataset_load_memory(ctx, "fixed.tar", tar, used, &o, &d) != SNG_OK) abort();
     sng_ctx_free(ctx);
     return d;
 }
 
 /* Forgets what one parse added (pairs and skips), so every input starts from the same dataset. */
-static void reset_dataset(sng_dataset *d) {
+static void reset_dataset(sngi_dataset *d) {
     free(d->pairs);
     d->pairs = NULL;
     d->n_pairs = 0;
@@ -72,7 +72,7 @@ static void reset_dataset(sng_dataset *d) {
 }
 
 static void fuzz_csv(const uint8_t *data, size_t size) {
-    sng_dataset *d = fixed_dataset();
+    sngi_dataset *d = fixed_dataset();
     sng_ctx *ctx = sng_ctx_new();
     d->strict = size && (data[0] & 1);
     /* The parser is given text of n bytes with a terminating NUL after it, as load_pairs does. */
@@ -113,18 +113,18 @@ static void fuzz_idx(const uint8_t *data, size_t size) {
     write_all(lab, p, nl);
     write_all(img, p + nl, n - nl);
     sng_ctx *ctx = sng_ctx_new();
-    sng_data_opts o;
-    sng_data_opts_init(&o);
+    sngi_dataset_opts o;
+    sngi_dataset_opts_init(&o);
     o.source = img;
     o.idx_labels = lab;
     o.allow_partial = (int)(n & 1);
     o.height = (n & 2) ? 5 : 0; /* sometimes resized */
     o.width = (n & 2) ? 3 : 0;
-    sng_dataset *d = NULL;
-    if (sng_dataset_load(ctx, &o, &d) == SNG_OK) {
+    sngi_dataset *d = NULL;
+    if (sngi_dataset_load(ctx, &o, &d) == SNG_OK) {
         for (int i = 0; i < d->n_images; i++)
-            if (sng_dataset_label(d, i) < 0 || sng_dataset_label(d, i) >= d->n_classes) abort();
-        sng_dataset_free(d);
+            if (sngi_dataset_label(d, i) < 0 || sngi_dataset_label(d, i) >= d->n_classes) abort();
+        sngi_dataset_free(d);
     }
     sng_ctx_free(ctx);
 }
