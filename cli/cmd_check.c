@@ -8,7 +8,6 @@
 #include "args.h"
 #include "cli.h"
 #include "app/settings.h"
-#include "ops/op.h"
 
 /* Shared by check and dot: parses [--json] [--set k=v]... MODEL, loads the graph and checks
  * its settings. Returns 0, or -1 - the exit code. */
@@ -82,10 +81,11 @@ int sngi_cmd_ops(int argc, char **argv, FILE *out, FILE *err) {
     const sngi_arg opts[] = {SNGI_ARG_END};
     int rc = sngi_args_parse(argc, argv, opts, NULL, 0, 0, NULL, help, out, err);
     if (rc) return rc < 0 ? SNG_EXIT_OK : rc;
-    int n;
-    const sng_op_def *const *ops = sngi_op_all(&n);
-    for (int i = 0; i < n; i++)
-        fprintf(out, "%-18s %-8s %s\n", ops[i]->name, ops[i]->backward ? "" : "(no bwd)",
-                ops[i]->summary ? ops[i]->summary : "");
+    for (int i = 0; i < sng_op_count(); i++) {
+        const char *summary;
+        int bwd;
+        const char *name = sng_op_info(i, &summary, &bwd);
+        fprintf(out, "%-18s %-8s %s\n", name, bwd ? "" : "(no bwd)", summary);
+    }
     return SNG_EXIT_OK;
 }

@@ -194,7 +194,28 @@ static void test_settings_table(void) {
     }
 }
 
+/* The public op list matches the `ops` command and ends where it says. */
+static void test_public_op_list(void) {
+    int n = sng_op_count(), found_conv = 0;
+    CU_ASSERT(n >= 28);
+    for (int i = 0; i < n; i++) {
+        const char *summary = NULL;
+        int bwd = -1;
+        const char *name = sng_op_info(i, &summary, &bwd);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(name);
+        CU_ASSERT_PTR_NOT_NULL(summary);
+        CU_ASSERT(bwd == 0 || bwd == 1);
+        if (!strcmp(name, "conv2d")) found_conv = bwd;
+    }
+    CU_ASSERT(found_conv);
+    CU_ASSERT_PTR_NULL(sng_op_info(n, NULL, NULL));
+    CU_ASSERT_PTR_NULL(sng_op_info(-1, NULL, NULL));
+    CU_ASSERT_EQUAL(sngt_cli("ops"), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sngt_out(), "conv2d"));
+}
+
 static CU_TestInfo app_tests[] = {
+    {"test_public_op_list", test_public_op_list},
     {"test_one_preprocessing", test_one_preprocessing},
     {"test_inputs_fed_by_role", test_inputs_fed_by_role},
     {"test_unfeedable_models_refused", test_unfeedable_models_refused},

@@ -97,6 +97,12 @@ SNG_API void sng_graph_print_summary(const sng_graph *g, FILE *f, int json);
 /* Writes Graphviz DOT: one cluster per instance, tied parameters marked. */
 SNG_API void sng_graph_print_dot(const sng_graph *g, FILE *f);
 
+/* The ops a model file can use, as XML element names: i in [0, sng_op_count()). Returns the
+ * name and sets *summary (one line; may be NULL to skip) and *has_backward (may be NULL).
+ * Static strings; NULL for an i out of range. */
+SNG_API int sng_op_count(void);
+SNG_API const char *sng_op_info(int i, const char **summary, int *has_backward);
+
 /* ---- session: a graph planned and ready to run -------------------------------------------- */
 typedef struct sng_session sng_session;
 
