@@ -281,6 +281,33 @@ static sng_status data_init(sngi_data *r, sng_graph *g, const sngi_data_opts *o)
     return SNG_OK;
 }
 
+sng_status sngi_data_train_source(sng_ctx *ctx, sng_graph *g, sngi_dataset_opts *o) {
+    sngi_io io;
+    sng_status st = sngi_io_get(ctx, g, &io);
+    if (!st) st = base_opts(ctx, g, &io, o);
+    const char *src = NULL;
+    if (!st) st = sngi_setting_text(ctx, g, "data.train.source", &src);
+    if (!st && !src) st = sngi_setting_text(ctx, g, "data.source", &src);
+    if (!st && !src)
+        st = sngi_fail(ctx, SNG_ERR_MODEL, "%s names no data source (data.source or "
+                                           "data.train.source)",
+                       g->file);
+    if (!st) o->source = src;
+    return st;
+}
+
+sng_status sngi_data_describe_source(sng_ctx *ctx, const sngi_dataset_opts *o, FILE *out,
+                                     int json, int *n_skipped) {
+    sngi_dataset *d = NULL;
+    *n_skipped = 0;
+    sng_status st = sngi_dataset_load(ctx, o, &d);
+    if (st) return st;
+    sngi_data_describe(d, out, json);
+    *n_skipped = sngi_dataset_n_skipped(d);
+    sngi_dataset_free(d);
+    return SNG_OK;
+}
+
 sng_status sngi_data_open(sng_ctx *ctx, sng_graph *g, const sngi_data_opts *o, sngi_data **out) {
     *out = NULL;
     sngi_data *r = calloc(1, sizeof *r);

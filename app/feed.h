@@ -8,6 +8,7 @@
 #define SNG_FEED_H
 
 #include "app/train.h"
+#include "loaders/loader.h"
 
 typedef struct sngi_data sngi_data;
 
@@ -24,6 +25,14 @@ typedef struct sngi_data_opts {
  * differ in shape, is refused. *out is owned by the caller (sngi_data_free). */
 sng_status sngi_data_open(sng_ctx *ctx, sng_graph *g, const sngi_data_opts *o, sngi_data **out);
 void sngi_data_free(sngi_data *d);
+/* What `sngraph data MODEL` reads: g's training source (data.train.source, else data.source)
+ * and the options the feed loads it with (the model's image size and normalisation, the
+ * data.* loader settings). o->source borrows from g. */
+sng_status sngi_data_train_source(sng_ctx *ctx, sng_graph *g, sngi_dataset_opts *o);
+/* Loads o's source and writes what it holds (text, or JSON) to out; *n_skipped receives the
+ * number of entries skipped. */
+sng_status sngi_data_describe_source(sng_ctx *ctx, const sngi_dataset_opts *o, FILE *out,
+                                     int json, int *n_skipped);
 /* The feed over d (valid while d lives). */
 void sngi_data_feed(sngi_data *d, sngi_feed *f);
 /* 1 when the split has verification pairs. */

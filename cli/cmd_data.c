@@ -11,8 +11,8 @@
 
 #include "args.h"
 #include "cli.h"
+#include "app/feed.h"
 #include "app/settings.h"
-#include "loaders/loader.h"
 
 int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err) {
     static const char help[] =
@@ -66,8 +66,8 @@ int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err) {
         fprintf(err, "sngraph data: out of memory\n");
         return SNG_EXIT_INPUT;
     }
-    /* A model file (or bare model name): describe its training source at its input size. */
-    char srcbuf[4096];
+    /* A model file (or bare model name): describe its training source as training reads it,
+     * with the options given here on top. */
     size_t sl = strlen(o.source);
     struct stat sb;
     int is_model = (sl > 4 && !strcmp(o.source + sl - 4, ".xml")) ||
@@ -76,47 +76,32 @@ int sngi_cmd_data(int argc, char **argv, FILE *out, FILE *err) {
         sng_ctx_free(ctx);
         return sngi_args_usage(err, "data", help, opts, "--set applies to a MODEL, not a SOURCE");
     }
+    sng_graph *g = NULL;
+    sng_status st = SNG_OK;
     if (is_model) {
-        sng_graph *g = NULL;
-        sng_status gs = sng_graph_load(ctx, o.source, sets.set, sets.n, &g);
-        if (!gs) gs = sngi_settings_check(ctx, g);
-        if (gs) {
-            int rc = sngi_cli_report(err, "data", ctx, gs);
-            sng_graph_free(g);
-            sng_ctx_free(ctx);
-            return rc;
+        sngi_dataset_opts mo;
+        st = sng_graph_load(ctx, o.source, sets.set, sets.n, &g);
+        if (!st) st = sngi_settings_check(ctx, g);
+        if (!st) st = sngi_data_train_source(ctx, g, &mo);
+        if (!st) {
+            if (depth) mo.class_depth = (int)depth;
+            if (max_images) mo.max_images = max_images;
+            if (size) mo.channels = o.channels, mo.height = o.height, mo.width = o.width;
+            mo.strict |= o.strict;
+            mo.allow_partial |= o.allow_partial;
+            if (o.idx_labels) mo.idx_labels = o.idx_labels;
+            if (o.pairs_csv) mo.pairs_csv = o.pairs_csv;
+            o = mo;
         }
-        const char *src = sngi_cfg_get(g, "data.train.source");
-        if (!src || !*src) src = sngi_cfg_get(g, "data.source");
-        if (!src || !*src) {
-            fprintf(err, "sngraph data: %s names no data source (data.source or "
-                         "data.train.source)\n", g->file);
-            sng_graph_free(g);
-            sng_ctx_free(ctx);
-            return SNG_EXIT_INPUT;
-        }
-        snprintf(srcbuf, sizeof srcbuf, "%s", src);
-        o.source = srcbuf;
-        for (int i = 0; i < g->n_inputs && !o.height; i++) {
-            const sngi_node *n = &g->nodes[g->inputs[i]];
-            if (n->shape.nd == 3)
-                o.channels = n->shape.d[0], o.height = n->shape.d[1], o.width = n->shape.d[2];
-        }
-        sng_graph_free(g);
     }
-    sngi_dataset *d = NULL;
-    sng_status st = sngi_dataset_load(ctx, &o, &d);
-    if (st != SNG_OK) {
-        /* Out of memory is a resource limit, exit 1 as in every command; 3 means a bug. */
-        int rc = sngi_cli_report(err, "data", ctx, st);
-        sng_ctx_free(ctx);
-        return rc;
-    }
-    sngi_data_describe(d, out, json);
-    if (!json && sngi_dataset_n_skipped(d))
-        fprintf(err, "sngraph data: warning: %d entr%s skipped (listed above)\n",
-                sngi_dataset_n_skipped(d), sngi_dataset_n_skipped(d) == 1 ? "y" : "ies");
-    sngi_dataset_free(d);
+    int skipped = 0;
+    if (!st) st = sngi_data_describe_source(ctx, &o, out, json, &skipped);
+    /* Out of memory is a resource limit, exit 1 as in every command; 3 means a bug. */
+    int rc = st ? sngi_cli_report(err, "data", ctx, st) : SNG_EXIT_OK;
+    if (!st && !json && skipped)
+        fprintf(err, "sngraph data: warning: %d entr%s skipped (listed above)\n", skipped,
+                skipped == 1 ? "y" : "ies");
+    sng_graph_free(g);
     sng_ctx_free(ctx);
-    return SNG_EXIT_OK;
+    return rc;
 }

@@ -21,7 +21,6 @@ rank() {
 cli_core_ok="
 cli/cli.h:engine/sng_int.h
 cli/cmd_bench.c:engine/session.h
-cli/cmd_data.c:loaders/loader.h
 cli/cmd_engine.c:engine/gradcheck.h
 cli/cmd_engine.c:engine/session.h
 "
