@@ -23,7 +23,6 @@
 #include "app/atomic.h"
 #include "app/ckpt.h"
 #include "app/ckpt_model.h"
-#include "engine/session.h" /* TODO: reach the slab through engine/state.h */
 
 #define CKPT_FORMAT 1
 
@@ -68,7 +67,7 @@ static char *param_entry(const char *pname) {
 /* manifest.json in a new buffer (the caller frees *out). */
 static sng_status manifest(sng_ctx *ctx, sng_session *s, const sngi_ckpt_meta *meta, char **out,
                            size_t *len) {
-    const sng_graph *g = s->g;
+    const sng_graph *g = sngi_session_graph(s);
     *out = NULL;
     FILE *mf = open_memstream(out, len);
     if (!mf) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
@@ -81,7 +80,7 @@ static sng_status manifest(sng_ctx *ctx, sng_session *s, const sngi_ckpt_meta *m
     else fprintf(mf, "\"threshold\":null");
     fprintf(mf, ",\"optimizer\":");
     sngi_json_str(mf, meta->optimizer ? meta->optimizer : "none");
-    fprintf(mf, ",\"opt_slots\":%d", s->o.opt_slots);
+    fprintf(mf, ",\"opt_slots\":%d", sngi_session_opts(s)->opt_slots);
     fprintf(mf, ",\"metrics\":%s,\"params\":[", meta->metrics_json ? meta->metrics_json : "{}");
     for (int i = 0; i < g->n_params; i++) {
         fprintf(mf, "%s{\"name\":", i ? "," : "");
@@ -102,7 +101,7 @@ static sng_status manifest(sng_ctx *ctx, sng_session *s, const sngi_ckpt_meta *m
 
 sng_status sngi_ckpt_save(sng_ctx *ctx, sng_session *s, const char *path,
                           const sngi_ckpt_meta *meta) {
-    const sng_graph *g = s->g;
+    const sng_graph *g = sngi_session_graph(s);
     sngi_atomic at;
     sng_status st = sngi_atomic_open(ctx, path, &at);
     if (st) goto fail_open;
@@ -132,18 +131,20 @@ sng_status sngi_ckpt_save(sng_ctx *ctx, sng_session *s, const char *path,
             st = sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
             break;
         }
-        st = add_npy(ctx, a, name, s->pval[i], g->params[i].shape.d, g->params[i].shape.nd);
+        st = add_npy(ctx, a, name, sngi_session_param(s, i), g->params[i].shape.d, g->params[i].shape.nd);
         free(name);
     }
-    if (!st && s->opt_floats) {
-        if (s->opt_floats > INT_MAX) {
+    size_t opt_n;
+    float *opt = sngi_session_opt_state(s, &opt_n);
+    if (!st && opt_n) {
+        if (opt_n > INT_MAX) {
             st = sngi_fail(ctx, SNG_ERR_UNSUPPORTED, "optimiser state of %zu floats is too large "
                                                      "for one .npy entry",
-                           s->opt_floats);
+                           opt_n);
             goto fail;
         }
-        int dims[1] = {(int)s->opt_floats};
-        st = add_npy(ctx, a, "optim/state.npy", s->opt_state, dims, 1);
+        int dims[1] = {(int)opt_n};
+        st = add_npy(ctx, a, "optim/state.npy", opt, dims, 1);
     }
     /* Last entry: a file cut anywhere before it is recognised as truncated. */
     if (!st) st = add_entry(ctx, a, "END", "sngraph checkpoint end\n", 23, NULL, 0);
@@ -171,7 +172,7 @@ fail_open:;
 /* ---- loading ---------------------------------------------------------------------------------- */
 sng_status sngi_ckpt_load_params(sng_ctx *ctx, const sngi_ckpt *c, const char *path,
                                  sng_session *s, int with_optim) {
-    const sng_graph *g = s->g;
+    const sng_graph *g = sngi_session_graph(s);
     /* A stored parameter that the model does not have would be silently dropped. */
     for (int k = 0; k < c->n; k++) {
         const char *e = c->names[k];
@@ -209,9 +210,11 @@ sng_status sngi_ckpt_load_params(sng_ctx *ctx, const sngi_ckpt *c, const char *p
             return sngi_fail(ctx, SNG_ERR_DATA,
                              "%s: parameter '%s' has shape %s in the checkpoint but %s in the model",
                              path, p->name, b, sngi_shape_str(&p->shape, w, sizeof w));
-        memcpy(s->pval[i], v, sizeof(float) * (size_t)sngi_shape_numel(&p->shape));
+        memcpy(sngi_session_param(s, i), v, sizeof(float) * (size_t)sngi_shape_numel(&p->shape));
     }
-    if (with_optim && s->opt_floats) {
+    size_t opt_n;
+    float *opt = sngi_session_opt_state(s, &opt_n);
+    if (with_optim && opt_n) {
         size_t len;
         const void *d = sngi_ckpt_entry(c, "optim/state.npy", &len);
         if (!d) return sngi_fail(ctx, SNG_ERR_DATA, "%s: no optimiser state to resume from", path);
@@ -221,11 +224,11 @@ sng_status sngi_ckpt_load_params(sng_ctx *ctx, const sngi_ckpt *c, const char *p
         snprintf(what, sizeof what, "%s: optim/state.npy", path);
         sng_status st = sngi_npy_parse(ctx, what, d, len, dims, &nd, &v);
         if (st) return st;
-        if (nd != 1 || (size_t)dims[0] != s->opt_floats)
+        if (nd != 1 || (size_t)dims[0] != opt_n)
             return sngi_fail(ctx, SNG_ERR_DATA, "%s: optimiser state has %d values, expected %zu "
                                                 "(another optimiser?)",
-                             path, nd == 1 ? dims[0] : -1, s->opt_floats);
-        memcpy(s->opt_state, v, s->opt_floats * 4);
+                             path, nd == 1 ? dims[0] : -1, opt_n);
+        memcpy(opt, v, opt_n * 4);
     }
     return SNG_OK;
 }

@@ -27,7 +27,6 @@ cli/cmd_engine.c:engine/session.h
 
 # engine/session.h is the session's private structure: the layers above use engine/state.h.
 private_ok="
-app/ckpt.c:engine/session.h
 cli/cmd_bench.c:engine/session.h
 cli/cmd_engine.c:engine/session.h
 "
