@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "engine/sng_int.h"
+#include <sngraph/sngraph.h>
 
 /* Exit codes of the sngraph program. */
 enum { SNG_EXIT_OK = 0, SNG_EXIT_INPUT = 1, SNG_EXIT_USAGE = 2, SNG_EXIT_INTERNAL = 3 };

@@ -15,7 +15,7 @@
 #include "app/dist.h"
 #include "app/optim.h"
 #include "app/settings.h"
-#include "engine/session.h"
+#include "app/inspect.h"
 
 static double now(void) {
     struct timespec t;
@@ -26,27 +26,6 @@ static double now(void) {
 static int cmp_d(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
-}
-
-/* GFLOP/s of a large square sgemm on `threads` threads (best of 3). */
-static double sgemm_peak(int threads, int n) {
-    float *a = aligned_alloc(64, sizeof(float) * (size_t)n * n);
-    float *b = aligned_alloc(64, sizeof(float) * (size_t)n * n);
-    float *c = aligned_alloc(64, sizeof(float) * (size_t)n * n);
-    if (!a || !b || !c) {
-        free(a), free(b), free(c);
-        return 0;
-    }
-    for (size_t i = 0; i < (size_t)n * n; i++) a[i] = b[i] = (float)(i % 7) * 0.1f, c[i] = 0;
-    double best = 0;
-    for (int r = 0; r < 4; r++) {
-        double t0 = now();
-        sngi_sgemm(threads, 0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double t = now() - t0;
-        if (r && 2.0 * n * n * n / t / 1e9 > best) best = 2.0 * n * n * n / t / 1e9;
-    }
-    free(a), free(b), free(c);
-    return best;
 }
 
 /* `bench --mpi`: training steps with the gradient all-reduce of `sngraph run`, timed apart.
@@ -89,12 +68,12 @@ static int bench_mpi(sng_ctx *ctx, sng_graph *g, sng_session *s, const sngi_opti
                          "\"steps\":%ld,\"median_step_s\":%.6f,\"median_allreduce_s\":%.6f,"
                          "\"allreduce_share\":%.4f,\"pairs_per_s\":%.4f,"
                          "\"allreduce_bytes_per_step\":%.0f,\"loss\":%.6g}\n",
-                    g->name, P, sngi_dist_local_size(), s->n_threads, batch, batch * P, steps,
+                    g->name, P, sngi_dist_local_size(), sngi_session_threads(s), batch, batch * P, steps,
                     med[0], med[1], share, pps, ds.bytes_per_step, loss);
         else {
             fprintf(out, "sngraph bench --mpi %s: %d rank%s (%d on this node) x %d threads, batch "
                          "%ld per rank = %ld per step\n",
-                    g->name, P, P > 1 ? "s" : "", sngi_dist_local_size(), s->n_threads, batch,
+                    g->name, P, P > 1 ? "s" : "", sngi_dist_local_size(), sngi_session_threads(s), batch,
                     batch * P);
             fprintf(out, "  median step      %.4f s, of which gradient all-reduce %.4f s "
                          "(%.1f%%)\n",
@@ -189,15 +168,7 @@ int sngi_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
         sng_ctx_free(ctx);
         return rc;
     }
-    sngi_rng rng;
-    sngi_rng_seed(&rng, 11);
-    for (int i = 0; i < g->n_inputs; i++) {
-        const sngi_node *n = &g->nodes[g->inputs[i]];
-        int64_t cnt;
-        float *x = sng_session_value(s, n->name, &cnt);
-        int label = sngi_shape_numel(&n->shape) == 1;
-        for (int64_t k = 0; x && k < cnt; k++) x[k] = label ? (float)(k % 2) : sngi_rng_uniform(&rng);
-    }
+    sngi_fill_inputs(s, 11);
     if (mpi) {
         int rc = bench_mpi(ctx, g, s, &opt, steps, batch, json, out, err);
         sng_session_free(s);
@@ -234,7 +205,7 @@ int sngi_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
     double gflops = flops / med / 1e9;
     struct rusage ru; /* before the sgemm probe allocates its matrices */
     getrusage(RUSAGE_SELF, &ru);
-    double peak = sgemm_peak(s->n_threads, 2000);
+    double peak = sngi_sgemm_peak(sngi_session_threads(s), 2000);
     sng_plan_stats ps;
     sng_session_plan_stats(s, &ps);
     if (json) {
@@ -243,14 +214,14 @@ int sngi_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
                      "\"sgemm_gflops\":%.2f,\"share_of_sgemm\":%.4f,\"startup_s\":%.4f,"
                      "\"peak_rss_bytes\":%lld,\"arena_bytes\":%lld,\"slab_bytes\":%lld,"
                      "\"blis_arch\":\"%s\",\"branch_batching\":%s,\"loss\":%.6g}\n",
-                g->name, training ? "train" : "infer", batch, s->n_threads, steps, med,
+                g->name, training ? "train" : "infer", batch, sngi_session_threads(s), steps, med,
                 (double)batch / med, gflops, peak, peak > 0 ? gflops / peak : 0, startup,
                 (long long)ru.ru_maxrss * 1024, (long long)ps.arena_bytes,
-                (long long)ps.slab_bytes, sngi_blis_arch(), s->n_merged ? "true" : "false", loss);
+                (long long)ps.slab_bytes, sngi_blis_arch(), sngi_session_merged(s) ? "true" : "false", loss);
     } else {
         fprintf(out, "sngraph bench %s: %s, batch %ld, %d threads, BLIS kernels '%s'%s\n", g->name,
-                training ? "training step" : "inference", batch, s->n_threads, sngi_blis_arch(),
-                s->n_merged ? ", tied branches batched" : "");
+                training ? "training step" : "inference", batch, sngi_session_threads(s), sngi_blis_arch(),
+                sngi_session_merged(s) ? ", tied branches batched" : "");
         fprintf(out, "  median step      %.4f s  (min %.4f, max %.4f over %ld)\n", med, t[0],
                 t[steps - 1], steps);
         fprintf(out, "  throughput       %.2f pairs/s\n", (double)batch / med);
@@ -261,24 +232,7 @@ int sngi_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
         fprintf(out, "  peak RSS         %.1f MiB; arena %.1f MiB; parameter slab %.1f MiB\n",
                 ru.ru_maxrss / 1024.0, ps.arena_bytes / 1048576.0, ps.slab_bytes / 1048576.0);
     }
-    if (profile && s->step_time) {
-        /* Aggregate by op and pass. */
-        fprintf(json ? err : out, "  %-18s %-8s %10s %7s\n", "op", "pass", "ms/step", "share");
-        double total = 0;
-        for (int i = 0; i < s->n_steps; i++) total += s->step_time[i];
-        int n_ops;
-        const sng_op_def *const *ops = sngi_op_all(&n_ops);
-        for (int k = 0; k < n_ops; k++)
-            for (int pass = 0; pass < 2; pass++) {
-                double sum = 0;
-                for (int i = 0; i < s->n_steps; i++)
-                    if (g->nodes[s->steps[i].node].op == ops[k] && s->steps[i].pass == pass)
-                        sum += s->step_time[i];
-                if (sum > 0)
-                    fprintf(json ? err : out, "  %-18s %-8s %10.2f %6.1f%%\n", ops[k]->name,
-                            pass ? "backward" : "forward", 1e3 * sum / steps, 100 * sum / total);
-            }
-    }
+    if (profile) sngi_profile_print(json ? err : out, s, steps);
     free(t);
     sng_session_free(s);
     sng_graph_free(g);

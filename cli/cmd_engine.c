@@ -10,8 +10,8 @@
 #include "args.h"
 #include "cli.h"
 #include "app/settings.h"
-#include "engine/gradcheck.h"
-#include "engine/session.h"
+#include "app/gradcheck.h"
+#include "app/inspect.h"
 
 /* Parses a byte size with an optional K/M/G suffix (powers of 1024). */
 static int parse_bytes(const char *v, int64_t *out) {
@@ -89,52 +89,6 @@ int sngi_cmd_gradcheck(int argc, char **argv, FILE *out, FILE *err) {
     return rc;
 }
 
-static const char *kind_name(sngi_buf_kind k) {
-    switch (k) {
-    case SNGI_BUF_VALUE: return "value";
-    case SNGI_BUF_GRAD: return "grad";
-    case SNGI_BUF_WS: return "workspace";
-    case SNGI_BUF_SAVED: return "saved";
-    }
-    return "?";
-}
-
-/* Returns 0, or the errno of the open or of a failed write. */
-static int plan_svg(const sng_session *s, const char *path) {
-    FILE *f = fopen(path, "w");
-    if (!f) return errno ? errno : EIO;
-    double W = 900, H = 520, L = 60, T = 30;
-    double xs = (W - L - 10) / (s->n_steps ? s->n_steps : 1);
-    double ys = (H - T - 30) / (double)(s->arena_bytes ? s->arena_bytes : 1);
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-               "font-family=\"Helvetica\" font-size=\"10\">\n", W, H);
-    fprintf(f, "<text x=\"%.0f\" y=\"18\" font-size=\"13\">%s: arena %.2f MiB over %d steps "
-               "(x: step, y: address; blue value, red gradient, grey workspace, green saved)"
-               "</text>\n",
-            L, s->g->name, s->arena_bytes / 1048576.0, s->n_steps);
-    static const char *col[] = {"#4c78a8", "#e45756", "#9d9d9d", "#54a24b"};
-    for (int b = 0; b < s->n_bufs; b++) {
-        const sngi_buf *u = &s->bufs[b];
-        fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\" "
-                   "fill-opacity=\"0.75\" stroke=\"#222\" stroke-width=\"0.3\"><title>",
-                L + u->first * xs, T + (double)u->offset * ys, (u->last - u->first + 1) * xs,
-                (double)u->nbytes * ys, col[u->kind]);
-        sngi_json_str(f, s->g->nodes[u->node].name);
-        fprintf(f, " %s %zu bytes, steps %d-%d</title></rect>\n", kind_name(u->kind), u->nbytes,
-                u->first, u->last);
-    }
-    fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#000\"/>\n", L,
-            T + (s->n_fwd_steps ? 0 : 0), L, H - 30);
-    fprintf(f, "<line x1=\"%.2f\" y1=\"%.0f\" x2=\"%.2f\" y2=\"%.0f\" stroke=\"#000\" "
-               "stroke-dasharray=\"4\"/><text x=\"%.2f\" y=\"%.0f\">backward starts</text>\n",
-            L + s->n_fwd_steps * xs, T, L + s->n_fwd_steps * xs, H - 30, L + s->n_fwd_steps * xs + 3,
-            H - 18);
-    fprintf(f, "</svg>\n");
-    int e = fflush(f) != 0 || ferror(f) ? (errno ? errno : EIO) : 0;
-    if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
-    return e;
-}
-
 int sngi_cmd_plan(int argc, char **argv, FILE *out, FILE *err) {
     static const char help[] =
         "Usage: sngraph plan [--batch N] [--train|--infer] [--json] [--svg FILE]\n"
@@ -194,50 +148,8 @@ int sngi_cmd_plan(int argc, char **argv, FILE *out, FILE *err) {
         sng_ctx_free(ctx);
         return rc;
     }
-    sng_plan_stats ps;
-    sng_session_plan_stats(s, &ps);
-    double ratio = ps.lower_bound ? (double)ps.arena_bytes / (double)ps.lower_bound : 1;
-    char c1[32], c2[32], c3[32], c4[32];
-    if (json) {
-        fprintf(out, "{\"model\":\"%s\",\"batch\":%ld,\"mode\":\"%s\",\"naive_bytes\":%lld,"
-                     "\"lower_bound\":%lld,\"arena_bytes\":%lld,\"ratio\":%.4f,\"slab_bytes\":%lld,"
-                     "\"steps\":%d,\"buffers\":[",
-                g->name, batch, training ? "train" : "infer", (long long)ps.naive_bytes,
-                (long long)ps.lower_bound, (long long)ps.arena_bytes, ratio,
-                (long long)ps.slab_bytes, ps.n_steps);
-        for (int b = 0; b < s->n_bufs; b++) {
-            const sngi_buf *u = &s->bufs[b];
-            fprintf(out, "%s{\"node\":", b ? "," : "");
-            sngi_json_str(out, g->nodes[u->node].name);
-            fprintf(out, ",\"kind\":\"%s\",\"bytes\":%zu,\"first\":%d,\"last\":%d,\"offset\":%zu}",
-                    kind_name(u->kind), u->nbytes, u->first, u->last, u->offset);
-        }
-        fprintf(out, "]}\n");
-    } else {
-        fprintf(out, "Plan for %s, batch %ld, %s: %d steps, %d buffers\n", g->name, batch,
-                training ? "training (forward + backward)" : "inference (forward)", ps.n_steps,
-                ps.n_buffers);
-        fprintf(out, "%-34s %-9s %14s %11s %14s\n", "buffer (node)", "kind", "bytes", "steps",
-                "offset");
-        for (int b = 0; b < s->n_bufs; b++) {
-            const sngi_buf *u = &s->bufs[b];
-            char life[32];
-            snprintf(life, sizeof life, "%d-%d", u->first, u->last);
-            fprintf(out, "%-34s %-9s %14s %11s %14s\n", g->nodes[u->node].name, kind_name(u->kind),
-                    sngi_commas((int64_t)u->nbytes, c1, sizeof c1), life,
-                    sngi_commas((int64_t)u->offset, c2, sizeof c2));
-        }
-        fprintf(out, "naive (every buffer separate): %s bytes (%.1f MiB)\n",
-                sngi_commas(ps.naive_bytes, c1, sizeof c1), ps.naive_bytes / 1048576.0);
-        fprintf(out, "lower bound (most live at a step): %s bytes (%.1f MiB)\n",
-                sngi_commas(ps.lower_bound, c2, sizeof c2), ps.lower_bound / 1048576.0);
-        fprintf(out, "planned arena: %s bytes (%.1f MiB), %.3f x the lower bound\n",
-                sngi_commas(ps.arena_bytes, c3, sizeof c3), ps.arena_bytes / 1048576.0, ratio);
-        fprintf(out, "parameter slab (params%s): %s bytes (%.1f MiB)\n",
-                training ? ", gradients, SGD momentum" : "",
-                sngi_commas(ps.slab_bytes, c4, sizeof c4), ps.slab_bytes / 1048576.0);
-    }
-    int e = svg ? plan_svg(s, svg) : 0;
+    sngi_plan_print(out, s, batch, training, json);
+    int e = svg ? sngi_plan_svg(s, svg) : 0;
     if (e) fprintf(err, "sngraph plan: %s: cannot write: %s\n", svg, strerror(e));
     sng_session_free(s);
     sng_graph_free(g);

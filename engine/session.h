@@ -102,20 +102,12 @@ sng_status sngi_plan_build(sng_session *s);
 /* Assigns offsets to bufs (greedy by size, best fit in address among conflicting lifetimes);
  * returns the arena size. Exposed for the planner property tests. */
 size_t sngi_plan_offsets(sngi_buf *bufs, int n);
-/* Starts accumulating per-step times (sngraph bench --profile). Returns 0 or -1 on OOM. */
-int sngi_session_profile(sng_session *s);
 
-/* Kink freezing for the whole-model gradcheck (see op.h): mode SNGI_KINK_RECORD makes the
- * following forwards record every branch decision, SNGI_KINK_REPLAY makes them reuse the
- * recorded ones, SNGI_KINK_OFF stops. Decision buffers are allocated on the first call and
- * owned by the session. */
-sng_status sngi_session_kinks(sng_session *s, int mode);
 
 /* plan.c: groups tied instances into units (branch batching); called before the plan. */
 sng_status sngi_plan_units(sng_session *s);
 
 /* BLIS set-up: choose the best kernel set for the CPU once per process. */
 void sngi_blis_init(void);
-const char *sngi_blis_arch(void);
 
 #endif

@@ -37,3 +37,31 @@ sng_status sngi_session_copy_params(sng_session *dst, const sng_session *src) {
     memcpy(dst->slab, src->slab, sizeof(float) * src->n_param_floats);
     return SNG_OK;
 }
+
+int sngi_session_merged(const sng_session *s) { return s->n_merged > 0; }
+
+int sngi_session_n_bufs(const sng_session *s) { return s->n_bufs; }
+
+void sngi_session_buf(const sng_session *s, int i, sngi_plan_buf *out) {
+    static const char *kinds[] = {"value", "grad", "workspace", "saved"};
+    const sngi_buf *u = &s->bufs[i];
+    out->node = s->g->nodes[u->node].name;
+    out->kind = (unsigned)u->kind < sizeof kinds / sizeof *kinds ? kinds[u->kind] : "?";
+    out->bytes = u->nbytes;
+    out->offset = u->offset;
+    out->first = u->first;
+    out->last = u->last;
+}
+
+int sngi_session_n_steps(const sng_session *s, int *n_forward) {
+    if (n_forward) *n_forward = s->n_fwd_steps;
+    return s->n_steps;
+}
+
+double sngi_session_op_time(const sng_session *s, const struct sng_op_def *op, int pass) {
+    double sum = 0;
+    for (int i = 0; s->step_time && i < s->n_steps; i++)
+        if (!op || (s->g->nodes[s->steps[i].node].op == op && s->steps[i].pass == pass))
+            sum += s->step_time[i];
+    return sum;
+}

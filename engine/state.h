@@ -31,4 +31,33 @@ float *sngi_session_slab(const sng_session *s, size_t *n);
  * training session into its inference twin). */
 sng_status sngi_session_copy_params(sng_session *dst, const sng_session *src);
 
+/* Tied instances run as one batch in this session (branch batching). */
+int sngi_session_merged(const sng_session *s);
+/* The BLIS kernel set in use (chosen once per process). */
+const char *sngi_blis_arch(void);
+
+/* One planned buffer, for `sngraph plan`: its node, kind ("value", "grad", "workspace",
+ * "saved"), size, arena offset and the steps [first, last] it is live. Names are borrowed. */
+typedef struct sngi_plan_buf {
+    const char *node, *kind;
+    size_t bytes, offset;
+    int first, last;
+} sngi_plan_buf;
+int sngi_session_n_bufs(const sng_session *s);
+void sngi_session_buf(const sng_session *s, int i, sngi_plan_buf *out);
+/* Steps in all and in the forward pass. */
+int sngi_session_n_steps(const sng_session *s, int *n_forward);
+
+/* Starts accumulating per-step times (sngraph bench --profile). Returns 0 or -1 on OOM. */
+int sngi_session_profile(sng_session *s);
+/* Seconds accumulated since sngi_session_profile by the steps of `op` in `pass` (0 forward,
+ * 1 backward); op NULL: every step. 0 when not profiling. */
+double sngi_session_op_time(const sng_session *s, const struct sng_op_def *op, int pass);
+
+/* Kink freezing for the whole-model gradcheck (see ops/op.h): mode SNGI_KINK_RECORD makes the
+ * following forwards record every branch decision, SNGI_KINK_REPLAY makes them reuse the
+ * recorded ones, SNGI_KINK_OFF stops. Decision buffers are allocated on the first call and
+ * owned by the session. */
+sng_status sngi_session_kinks(sng_session *s, int mode);
+
 #endif

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/gradcheck.h"
+#include "app/gradcheck.h"
 #include "app/optim.h"
 #include "engine/session.h"
 #include "harness.h"

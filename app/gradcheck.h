@@ -4,7 +4,8 @@
 
 #include <stdio.h>
 
-#include "session.h"
+#include "engine/state.h"
+#include "ops/op.h"
 
 typedef struct sngi_gradcheck_opts {
     int batch;
