@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include <time.h>
 
 #include "app/imageset.h"
+#include "app/atomic.h"
+#include "app/npy.h"
 #include "loaders/loader_int.h"
 
 
@@ -116,3 +119,37 @@ sng_status sngi_imageset_add(sngi_imageset *s, const char *src) {
     return r;
 }
 
+
+sng_status sngi_imageset_save(const sngi_imageset *s, const char *path) {
+    sng_ctx *ctx = s->ctx;
+    for (int i = 0; i < s->n; i++)
+        if (strchr(s->names[i], '\n'))
+            return sngi_fail(ctx, SNG_ERR_DATA, "image name '%s' holds a newline: the index "
+                                                "%s.txt has one name per line", s->names[i], path);
+    size_t len = strlen(path);
+    char *idx = malloc(len + 5);
+    if (!idx) return sngi_fail(ctx, SNG_ERR_NOMEM, "out of memory");
+    memcpy(idx, path, len);
+    memcpy(idx + len, ".txt", 5);
+    int lock = -1;
+    sngi_atomic npy = {0}, txt = {0};
+    int have_npy = 0, have_txt = 0;
+    sng_status st = sngi_lock(ctx, path, &lock);
+    if (!st && !(st = sngi_atomic_open(ctx, path, &npy))) have_npy = 1;
+    if (!st && !(st = sngi_atomic_open(ctx, idx, &txt))) have_txt = 1;
+    if (!st) {
+        int dims[2] = {s->n, (int)s->m->emb_numel};
+        st = sngi_npy_write(ctx, npy.f, path, s->emb, dims, 2);
+    }
+    for (int i = 0; !st && i < s->n; i++)
+        if (fputs(s->names[i], txt.f) == EOF || fputc('\n', txt.f) == EOF)
+            st = sngi_fail(ctx, SNG_ERR_IO, "%s: write failed: %s", idx, strerror(errno));
+    /* The index goes first: its names match the embeddings about to follow. */
+    if (!st) st = sngi_atomic_commit(ctx, &txt), have_txt = 0;
+    if (!st) st = sngi_atomic_commit(ctx, &npy), have_npy = 0;
+    if (have_txt) sngi_atomic_abort(&txt);
+    if (have_npy) sngi_atomic_abort(&npy);
+    if (lock >= 0) sngi_unlock(lock);
+    free(idx);
+    return st;
+}

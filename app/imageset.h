@@ -32,6 +32,12 @@ typedef struct sngi_imageset {
 sng_status sngi_imageset_add(sngi_imageset *s, const char *src);
 /* Embeds the images still pending; call once after the last add. */
 sng_status sngi_imageset_flush(sngi_imageset *s);
+/* Writes the embeddings as a float32 (n, D) .npy at path and the image names, one per line, at
+ * "<path>.txt". Both are written in full to temporary files, fsynced, then renamed (the index
+ * first), under the lock of path, so a reader or a crash never sees a half-written pair and
+ * two writers do not interleave. A name holding a newline is refused (it would break the
+ * index). */
+sng_status sngi_imageset_save(const sngi_imageset *s, const char *path);
 /* Frees what the set owns (the set itself is the caller's). */
 void sngi_imageset_free(sngi_imageset *s);
 

@@ -149,5 +149,14 @@ sng_status sngi_manifest_parse(sng_ctx *ctx, const char *path, const char *text,
         sngi_manifest_free(out);
         return sngi_fail(ctx, SNG_ERR_DATA, "%s: manifest.json has no valid parameter list", path);
     }
+    if (out->total > SNGI_CKPT_MAX_FLOATS / (size_t)(1 + out->opt_slots)) {
+        size_t total = out->total;
+        int slots = out->opt_slots;
+        sngi_manifest_free(out);
+        return sngi_fail(ctx, SNG_ERR_DATA, "%s: manifest.json declares %zu parameter floats "
+                                            "(with %d optimiser slots): more than the %zu a "
+                                            "checkpoint may hold",
+                         path, total, slots, SNGI_CKPT_MAX_FLOATS);
+    }
     return SNG_OK;
 }

@@ -7,6 +7,11 @@
 
 #include "engine/sng_int.h"
 
+/* The most floats a checkpoint may hold, parameters and optimiser state together (8 GiB): far
+ * above any model sngraph trains (VGG16 with Adam is 51M), and low enough that a crafted
+ * manifest cannot make the reader allocate without bound. */
+#define SNGI_CKPT_MAX_FLOATS ((size_t)1 << 31)
+
 typedef struct sngi_manifest_param {
     char *name;    /* owned */
     size_t numel;  /* floats */
@@ -20,7 +25,8 @@ typedef struct sngi_manifest {
 } sngi_manifest;
 
 /* Parses text (NUL-terminated). Refuses, naming path: a params list that is missing or
- * malformed, a threshold or step that is not a finite number. Free with sngi_manifest_free. */
+ * malformed, a threshold or step that is not a finite number, more than SNGI_CKPT_MAX_FLOATS
+ * floats in parameters and optimiser state. Free with sngi_manifest_free. */
 sng_status sngi_manifest_parse(sng_ctx *ctx, const char *path, const char *text,
                                sngi_manifest *out);
 void sngi_manifest_free(sngi_manifest *m);

@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,9 +15,7 @@
 #include "args.h"
 #include "cli.h"
 #include "app/ckpt.h"
-#include "app/atomic.h"
 #include "app/gallery.h"
-#include "app/npy.h"
 #include "app/imageset.h"
 #include "app/infer.h"
 #include "app/verify.h"
@@ -161,19 +158,6 @@ int sngi_cmd_compare(int argc, char **argv, FILE *out, FILE *err) {
     return finish(err, "compare", ctx, st, m);
 }
 
-/* The (rows, cols) embeddings as one .npy, replaced atomically. */
-static sng_status write_npy(sng_ctx *ctx, const char *path, const float *v, int rows, int cols) {
-    sngi_atomic a;
-    sng_status st = sngi_atomic_open(ctx, path, &a);
-    if (st) return st;
-    int dims[2] = {rows, cols};
-    if ((st = sngi_npy_write(ctx, a.f, path, v, dims, 2))) {
-        sngi_atomic_abort(&a);
-        return st;
-    }
-    return sngi_atomic_commit(ctx, &a);
-}
-
 int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err) {
     static const char help[] =
         "Usage: sngraph embed --ckpt CHECKPOINT -o OUT.npy [--batch N] [--no-resize] SOURCE...\n"
@@ -199,14 +183,8 @@ int sngi_cmd_embed(int argc, char **argv, FILE *out, FILE *err) {
         st = sngi_fail(ctx, SNG_ERR_DATA, "no images found in the given sources (%d other "
                                           "files skipped: PNG, JPEG and PGM/PPM are read)",
                        set.skipped);
-    if (!st) st = write_npy(ctx, c.out_path, set.emb, set.n, (int)m->emb_numel);
+    if (!st) st = sngi_imageset_save(&set, c.out_path);
     if (!st) {
-        char idx[4200];
-        snprintf(idx, sizeof idx, "%s.txt", c.out_path);
-        FILE *f = fopen(idx, "w");
-        if (!f) st = sngi_fail(ctx, SNG_ERR_IO, "%s: %s", idx, strerror(errno));
-        for (int i = 0; f && i < set.n; i++) fprintf(f, "%s\n", set.names[i]);
-        if (f && (ferror(f) | fclose(f))) st = sngi_fail(ctx, SNG_ERR_IO, "%s: write failed", idx);
         double sec = set.embed_s;
         if (!st)
             fprintf(out, "%d embeddings of %lld floats -> %s (%.1f images/s at batch %d)%s\n",

@@ -457,10 +457,17 @@ static void test_ckpt_bad_entries(void) {
         "{\"step\":-1,\"threshold\":0.5,\"params\":[]}",
         "{\"step\":1,\"threshold\":0.5}",
         "{\"step\":1,\"params\":[{\"name\":\"x\",\"shape\":[99999999999]}]}",
+        /* Each tensor is legal, the total is not: 4 x 2^30 floats = 16 GiB. */
+        "{\"step\":1,\"params\":[{\"name\":\"a\",\"shape\":[1073741824]},"
+        "{\"name\":\"b\",\"shape\":[1073741824]},{\"name\":\"c\",\"shape\":[32768,32768]},"
+        "{\"name\":\"d\",\"shape\":[1073741824]}]}",
+        /* Within the total alone, over it with two optimiser slots. */
+        "{\"step\":1,\"opt_slots\":2,\"params\":[{\"name\":\"a\",\"shape\":[1073741824]}]}",
     };
     static const char *const why[] = {"threshold", "threshold", "bad step", "parameter list",
-                                      "parameter list"};
-    for (int i = 0; i < 5; i++) {
+                                      "parameter list", "more than the 2147483648",
+                                      "with 2 optimiser slots"};
+    for (int i = 0; i < 7; i++) {
         CU_ASSERT_EQUAL(read_bad("man.tar", "manifest.json", manifests[i], strlen(manifests[i]),
                                  NULL, msg), SNG_ERR_DATA);
         if (!strstr(msg, why[i])) fprintf(stderr, "\n  manifest %d: %s\n", i, msg);

@@ -365,6 +365,22 @@ static void test_oneshot_compare_and_gallery_round_trip(void) {
     struct stat st;
     CU_ASSERT_EQUAL(stat(npy, &st), 0);
     CU_ASSERT_EQUAL(st.st_size, 128 + 3 * 32 * 4);
+    char idx[1310];
+    snprintf(idx, sizeof idx, "%s.txt", npy);
+    FILE *f = fopen(idx, "r");
+    char line[1400];
+    int lines = 0;
+    while (f && fgets(line, sizeof line, f)) lines++;
+    if (f) fclose(f);
+    CU_ASSERT_EQUAL(lines, 3);
+    /* When the index cannot be written, neither file changes: the pair stays consistent. */
+    char npy2[1300], idx2[1310];
+    snprintf(npy2, sizeof npy2, "%s/e2.npy", sngt_tmpdir());
+    snprintf(idx2, sizeof idx2, "%s.txt", npy2);
+    CU_ASSERT_EQUAL(mkdir(idx2, 0755), 0); /* a directory where the index should go */
+    CU_ASSERT_EQUAL(sngt_cli_fmt("embed --ckpt %s -o %s %s", ckpt, npy2, a), 1);
+    CU_ASSERT_NOT_EQUAL(stat(npy2, &st), 0);
+    rmdir(idx2);
     (void)s_same;
 }
 
