@@ -107,7 +107,7 @@ void sngi_profile_print(FILE *out, const sng_session *s, long steps) {
     if (total <= 0 || steps <= 0) return;
     fprintf(out, "  %-18s %-8s %10s %7s\n", "op", "pass", "ms/step", "share");
     int n_ops;
-    const sng_op_def *const *ops = sngi_op_all(&n_ops);
+    const sngi_op_def *const *ops = sngi_op_all(&n_ops);
     for (int k = 0; k < n_ops; k++)
         for (int pass = 0; pass < 2; pass++) {
             double sum = sngi_session_op_time(s, ops[k], pass);

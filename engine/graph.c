@@ -506,7 +506,7 @@ static sng_status add_id(sng_ctx *ctx, int **arr, int *n, int id) {
 /* An op's parse stopped at a missing required attribute ('units', recorded in c->missing):
  * when an attribute nobody read is a near miss of that name ('unitz'), the typo is the real
  * error and is reported instead. */
-static sng_status misspelt_required(sng_ctx *ctx, const sng_op_ctx *c, sng_status st) {
+static sng_status misspelt_required(sng_ctx *ctx, const sngi_op_ctx *c, sng_status st) {
     const sngi_node *n = c->node;
     const char *want = c->missing;
     if (!want) return st;
@@ -522,7 +522,7 @@ static sng_status misspelt_required(sng_ctx *ctx, const sng_op_ctx *c, sng_statu
 /* Reads the attributes every node may have, then the op's own, then rejects unread ones. */
 static sng_status parse_node(sng_ctx *ctx, sng_graph *g, int id) {
     sngi_node *n = &g->nodes[id];
-    sng_op_ctx c = {ctx, g, id, n, NULL};
+    sngi_op_ctx c = {ctx, g, id, n, NULL};
     sng_status st;
     const char *doc;
     sngi_attr_raw(&c, "doc", &doc); /* free text for people, allowed on every node */
@@ -566,7 +566,7 @@ static sng_status infer_node(sng_ctx *ctx, sng_graph *g, int id) {
                                   src->name);
         n->in_shape[k] = src->shape;
     }
-    sng_op_ctx c = {ctx, g, id, n, NULL};
+    sngi_op_ctx c = {ctx, g, id, n, NULL};
     sng_status st = n->op->infer(&c, n->attr);
     if (st) return st;
     if (n->is_loss) n->shape.nd = 0;

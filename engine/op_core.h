@@ -2,7 +2,7 @@
  * op_core.h — the part of the engine's internals that ops see (ops/op.h includes only this):
  * status and error messages, allocation, shapes, raw attributes, nodes, initialisers and
  * random numbers. The graph (struct sng_graph) and sessions stay behind engine/sng_int.h, so
- * an op declares its parameters through the services on sng_op_ctx (ops/op.h).
+ * an op declares its parameters through the services on sngi_op_ctx (ops/op.h).
  */
 #ifndef SNG_OP_CORE_H
 #define SNG_OP_CORE_H
@@ -74,7 +74,7 @@ typedef enum sngi_init {
 } sngi_init;
 
 /* ---- nodes ------------------------------------------------------------------------------------ */
-struct sng_op_def;
+struct sngi_op_def;
 
 typedef struct sngi_node {
     char *name;               /* qualified value name, e.g. "left/block1_conv1" */
@@ -83,7 +83,7 @@ typedef struct sngi_node {
     int line;
     char *instance;           /* qualified instance prefix ("left"), NULL at top level */
     char *scope;              /* parameter scope ("backbone" when tied), "" at top level */
-    const struct sng_op_def *op;
+    const struct sngi_op_def *op;
     void *attr;               /* op-private attributes (op->attr_size bytes), owned */
     sngi_kv *kv;              /* raw XML attributes, owned */
     int n_kv;

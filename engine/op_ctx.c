@@ -1,5 +1,5 @@
 /*
- * op_ctx.c — the services the engine offers ops through sng_op_ctx (ops/op.h): declaring
+ * op_ctx.c — the services the engine offers ops through sngi_op_ctx (ops/op.h): declaring
  * parameters and running state. Only here do op calls reach struct sng_graph.
  */
 #include "config.h"
@@ -7,7 +7,7 @@
 #include "ops/op.h"
 #include "sng_int.h"
 
-sng_status sngi_op_param(sng_op_ctx *c, const char *pname, const sngi_shape *shape,
+sng_status sngi_op_param(sngi_op_ctx *c, const char *pname, const sngi_shape *shape,
                          sngi_init init, float scale, int fan_in, int fan_out) {
     int id;
     sng_status st =
@@ -18,7 +18,7 @@ sng_status sngi_op_param(sng_op_ctx *c, const char *pname, const sngi_shape *sha
     return SNG_OK;
 }
 
-sng_status sngi_op_state(sng_op_ctx *c, const char *pname, const sngi_shape *shape,
+sng_status sngi_op_state(sngi_op_ctx *c, const char *pname, const sngi_shape *shape,
                          sngi_init init) {
     int id;
     sng_status st = sngi_graph_param(c->ctx, c->g, c->node_id, pname, shape, init, 1, 1, &id);

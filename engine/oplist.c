@@ -13,7 +13,7 @@ SNG_API int sng_op_count(void) {
 
 SNG_API const char *sng_op_info(int i, const char **summary, int *has_backward) {
     int n;
-    const sng_op_def *const *ops = sngi_op_all(&n);
+    const sngi_op_def *const *ops = sngi_op_all(&n);
     if (i < 0 || i >= n) return NULL;
     if (summary) *summary = ops[i]->summary ? ops[i]->summary : "";
     if (has_backward) *has_backward = ops[i]->backward != NULL;

@@ -1,7 +1,7 @@
 /*
  * session.c — a compiled graph made runnable: autodiff, plan, arena and parameter slab, and the
  * executor that runs the step schedule. Kernels get pointers into the arena/slab through
- * sng_exec; nothing is allocated per step.
+ * sngi_exec; nothing is allocated per step.
  */
 #include "config.h"
 
@@ -316,7 +316,7 @@ static void run_step(sng_session *s, const sngi_step *st, int n_threads) {
         p[j] = s->pval[nd->param[j]];
         dp[j] = s->pgrad[nd->param[j]];
     }
-    sng_exec x = {
+    sngi_exec x = {
         .n = s->o.batch * s->n_mem[st->node],
         .training = s->o.training,
         .in = in,

@@ -58,7 +58,7 @@ int sngi_session_n_steps(const sng_session *s, int *n_forward) {
     return s->n_steps;
 }
 
-double sngi_session_op_time(const sng_session *s, const struct sng_op_def *op, int pass) {
+double sngi_session_op_time(const sng_session *s, const struct sngi_op_def *op, int pass) {
     double sum = 0;
     for (int i = 0; s->step_time && i < s->n_steps; i++)
         if (!op || (s->g->nodes[s->steps[i].node].op == op && s->steps[i].pass == pass))

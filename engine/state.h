@@ -52,7 +52,7 @@ int sngi_session_n_steps(const sng_session *s, int *n_forward);
 int sngi_session_profile(sng_session *s);
 /* Seconds accumulated since sngi_session_profile by the steps of `op` in `pass` (0 forward,
  * 1 backward); op NULL: every step. 0 when not profiling. */
-double sngi_session_op_time(const sng_session *s, const struct sng_op_def *op, int pass);
+double sngi_session_op_time(const sng_session *s, const struct sngi_op_def *op, int pass);
 
 /* Kink freezing for the whole-model gradcheck (see ops/op.h): mode SNGI_KINK_RECORD makes the
  * following forwards record every branch decision, SNGI_KINK_REPLAY makes them reuse the

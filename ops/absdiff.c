@@ -7,7 +7,7 @@
 
 #include "elem_common.h"
 
-static sng_status absdiff_infer(sng_op_ctx *c, void *attr) {
+static sng_status absdiff_infer(sngi_op_ctx *c, void *attr) {
     (void)attr;
     sng_status st = elem_same_shape(c, 0, 1);
     if (st) return st;
@@ -16,7 +16,7 @@ static sng_status absdiff_infer(sng_op_ctx *c, void *attr) {
     return SNG_OK;
 }
 
-static void absdiff_forward(const sngi_node *node, const sng_exec *x) {
+static void absdiff_forward(const sngi_node *node, const sngi_exec *x) {
     int64_t n = (int64_t)x->n * elem_numel(node);
     const float *a = x->in[0], *b = x->in[1];
     float *y = x->out;
@@ -30,7 +30,7 @@ static void absdiff_forward(const sngi_node *node, const sng_exec *x) {
     for (int64_t i = 0; i < n; i++) y[i] = fabsf(a[i] - b[i]);
 }
 
-static void absdiff_backward(const sngi_node *node, const sng_exec *x) {
+static void absdiff_backward(const sngi_node *node, const sngi_exec *x) {
     int64_t n = (int64_t)x->n * elem_numel(node);
     const float *a = x->in[0], *b = x->in[1], *dy = x->dout;
     float *da = x->din[0], *db = x->din[1];
@@ -46,7 +46,7 @@ static void absdiff_backward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-const sng_op_def sng_op_absdiff = {
+const sngi_op_def sngi_op_absdiff = {
     .name = "absdiff",
     .n_inputs = 2,
     .flags = SNG_OP_BWD_NEEDS_IN | SNG_OP_KINKS,

@@ -11,7 +11,7 @@
 
 /* Kink decision i of a row: cond itself, recorded, or the recorded one (op.h, sngi_kink). */
 static inline int act_kink(int32_t *kinks, int mode, int64_t i, int cond) {
-    const sng_exec k = {.kinks = kinks, .kink_mode = mode};
+    const sngi_exec k = {.kinks = kinks, .kink_mode = mode};
     return sngi_kink(&k, i, cond);
 }
 
@@ -110,7 +110,7 @@ static const sngi_act_def table[SNGI_ACT_COUNT] = {
 const sngi_act_def *sngi_act_get(sngi_act a) { return &table[a]; }
 
 void sngi_act_forward(sngi_act a, float alpha, const float *in, float *y, int64_t n,
-                      const sng_exec *x) {
+                      const sngi_exec *x) {
     const sngi_act_def *d = &table[a];
     int32_t *k = x && d->kinks ? x->kinks : NULL;
     int mode = k ? x->kink_mode : SNGI_KINK_OFF;
@@ -132,7 +132,7 @@ void sngi_act_backward(sngi_act a, float alpha, const float *y, const float *dy,
     }
 }
 
-sng_status sngi_attr_act(sng_op_ctx *c, sngi_act *out) {
+sng_status sngi_attr_act(sngi_op_ctx *c, sngi_act *out) {
     const char *names[SNGI_ACT_N_FUSED + 1];
     for (int i = 0; i < SNGI_ACT_N_FUSED; i++) names[i] = table[i].name;
     names[SNGI_ACT_N_FUSED] = NULL;
@@ -142,18 +142,18 @@ sng_status sngi_attr_act(sng_op_ctx *c, sngi_act *out) {
     return st;
 }
 
-sng_status sngi_act_infer(sng_op_ctx *c, sngi_act a) {
+sng_status sngi_act_infer(sngi_op_ctx *c, sngi_act a) {
     c->node->shape = c->node->in_shape[0];
     c->node->flops = table[a].flops * (double)sngi_shape_numel(&c->node->shape);
     return SNG_OK;
 }
 
-void sngi_act_op_forward(const sngi_node *node, const sng_exec *x, sngi_act a, float alpha) {
+void sngi_act_op_forward(const sngi_node *node, const sngi_exec *x, sngi_act a, float alpha) {
     int64_t n = (int64_t)x->n * sngi_shape_numel(&node->shape);
     sngi_act_forward(a, alpha, x->in[0], x->out, n, x);
 }
 
-void sngi_act_op_backward(const sngi_node *node, const sng_exec *x, sngi_act a, float alpha) {
+void sngi_act_op_backward(const sngi_node *node, const sngi_exec *x, sngi_act a, float alpha) {
     if (!x->din[0]) return;
     int64_t n = (int64_t)x->n * sngi_shape_numel(&node->shape);
     sngi_act_backward(a, alpha, x->out, x->dout, x->din[0], n, 1);

@@ -45,7 +45,7 @@ static inline float sngi_sigmoidf(float z) {
 /* y = f(in) over n elements, in parallel when large; x supplies kink freezing (x->kinks indexes
  * these n elements) and may be NULL. alpha: the leaky_relu slope, ignored by the others. */
 void sngi_act_forward(sngi_act a, float alpha, const float *in, float *y, int64_t n,
-                      const sng_exec *x);
+                      const sngi_exec *x);
 /* g = dy * f'(y) (acc: g += ...) over n elements, in parallel when large; g may equal dy. */
 void sngi_act_backward(sngi_act a, float alpha, const float *y, const float *dy, float *g,
                        int64_t n, int acc);
@@ -54,7 +54,7 @@ void sngi_act_backward(sngi_act a, float alpha, const float *y, const float *dy,
  * y = f(in) over n elements at offset `at` of the node's output (for kink freezing, x may be
  * NULL), and g = dy * f'(y) (acc: g += ...). */
 static inline void sngi_act_row_forward(sngi_act a, float alpha, const float *in, float *y,
-                                        int64_t n, const sng_exec *x, int64_t at) {
+                                        int64_t n, const sngi_exec *x, int64_t at) {
     const sngi_act_def *d = sngi_act_get(a);
     int32_t *k = x && x->kinks && d->kinks ? x->kinks + at : NULL;
     d->forward(in, y, n, alpha, k, k ? x->kink_mode : SNGI_KINK_OFF);
@@ -65,23 +65,23 @@ static inline void sngi_act_row_backward(sngi_act a, float alpha, const float *y
 }
 
 /* The `activation` attribute of conv2d and dense: none|relu|sigmoid|tanh. */
-sng_status sngi_attr_act(sng_op_ctx *c, sngi_act *out);
+sng_status sngi_attr_act(sngi_op_ctx *c, sngi_act *out);
 
 /* The infer/forward/backward of a standalone activation op (output shape = input shape). */
-sng_status sngi_act_infer(sng_op_ctx *c, sngi_act a);
-void sngi_act_op_forward(const sngi_node *node, const sng_exec *x, sngi_act a, float alpha);
-void sngi_act_op_backward(const sngi_node *node, const sng_exec *x, sngi_act a, float alpha);
+sng_status sngi_act_infer(sngi_op_ctx *c, sngi_act a);
+void sngi_act_op_forward(const sngi_node *node, const sngi_exec *x, sngi_act a, float alpha);
+void sngi_act_op_backward(const sngi_node *node, const sngi_exec *x, sngi_act a, float alpha);
 
-/* Defines sng_op_<nm>, a standalone activation without attributes, from table entry `act`. */
+/* Defines sngi_op_<nm>, a standalone activation without attributes, from table entry `act`. */
 #define SNGI_ACT_OP(nm, act, op_flags, text) \
-    static sng_status nm##_infer(sng_op_ctx *c, void *attr) { return sngi_act_infer(c, act); } \
-    static void nm##_forward(const sngi_node *node, const sng_exec *x) { \
+    static sng_status nm##_infer(sngi_op_ctx *c, void *attr) { return sngi_act_infer(c, act); } \
+    static void nm##_forward(const sngi_node *node, const sngi_exec *x) { \
         sngi_act_op_forward(node, x, act, 0.0f); \
     } \
-    static void nm##_backward(const sngi_node *node, const sng_exec *x) { \
+    static void nm##_backward(const sngi_node *node, const sngi_exec *x) { \
         sngi_act_op_backward(node, x, act, 0.0f); \
     } \
-    const sng_op_def sng_op_##nm = { \
+    const sngi_op_def sngi_op_##nm = { \
         .name = #nm, \
         .n_inputs = 1, \
         .flags = SNG_OP_BWD_NEEDS_OUT | (op_flags), \

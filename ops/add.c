@@ -6,7 +6,7 @@
 
 #include "elem_common.h"
 
-static sng_status add_infer(sng_op_ctx *c, void *attr) {
+static sng_status add_infer(sngi_op_ctx *c, void *attr) {
     (void)attr;
     sngi_node *nd = c->node;
     if (nd->n_in < 2)
@@ -20,7 +20,7 @@ static sng_status add_infer(sng_op_ctx *c, void *attr) {
     return SNG_OK;
 }
 
-static void add_forward(const sngi_node *node, const sng_exec *x) {
+static void add_forward(const sngi_node *node, const sngi_exec *x) {
     int64_t n = (int64_t)x->n * elem_numel(node);
     const float *a = x->in[0], *b = x->in[1];
     float *y = x->out;
@@ -33,7 +33,7 @@ static void add_forward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-static void add_backward(const sngi_node *node, const sng_exec *x) {
+static void add_backward(const sngi_node *node, const sngi_exec *x) {
     int64_t n = (int64_t)x->n * elem_numel(node);
     const float *dy = x->dout;
     for (int k = 0; k < node->n_in; k++) {
@@ -44,7 +44,7 @@ static void add_backward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-const sng_op_def sng_op_add = {
+const sngi_op_def sngi_op_add = {
     .name = "add",
     .n_inputs = -1,
     .summary = "elementwise sum of 2 or more inputs of the same shape",

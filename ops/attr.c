@@ -12,7 +12,7 @@
 
 #include "op.h"
 
-sng_status sngi_op_fail(sng_op_ctx *c, sng_status st, const char *fmt, ...) {
+sng_status sngi_op_fail(sngi_op_ctx *c, sng_status st, const char *fmt, ...) {
     char msg[1536];
     va_list ap;
     va_start(ap, fmt);
@@ -21,12 +21,12 @@ sng_status sngi_op_fail(sng_op_ctx *c, sng_status st, const char *fmt, ...) {
     return sngi_fail_node(c->ctx, st, c->node, "%s", msg);
 }
 
-sng_status sngi_attr_missing(sng_op_ctx *c, const char *key) {
+sng_status sngi_attr_missing(sngi_op_ctx *c, const char *key) {
     c->missing = key;
     return sngi_op_fail(c, SNG_ERR_MODEL, "missing required attribute '%s'", key);
 }
 
-int sngi_attr_raw(sng_op_ctx *c, const char *key, const char **val) {
+int sngi_attr_raw(sngi_op_ctx *c, const char *key, const char **val) {
     for (int i = 0; i < c->node->n_kv; i++)
         if (strcmp(c->node->kv[i].key, key) == 0) {
             c->node->kv[i].used = 1;
@@ -36,7 +36,7 @@ int sngi_attr_raw(sng_op_ctx *c, const char *key, const char **val) {
     return 0;
 }
 
-static sng_status parse_int(sng_op_ctx *c, const char *key, const char *v, int lo, int hi,
+static sng_status parse_int(sngi_op_ctx *c, const char *key, const char *v, int lo, int hi,
                             int *out) {
     char *end;
     errno = 0;
@@ -51,21 +51,21 @@ static sng_status parse_int(sng_op_ctx *c, const char *key, const char *v, int l
     return SNG_OK;
 }
 
-sng_status sngi_attr_int(sng_op_ctx *c, const char *key, int def, int lo, int hi, int *out) {
+sng_status sngi_attr_int(sngi_op_ctx *c, const char *key, int def, int lo, int hi, int *out) {
     const char *v;
     *out = def;
     if (!sngi_attr_raw(c, key, &v)) return SNG_OK;
     return parse_int(c, key, v, lo, hi, out);
 }
 
-sng_status sngi_attr_int_req(sng_op_ctx *c, const char *key, int lo, int hi, int *out) {
+sng_status sngi_attr_int_req(sngi_op_ctx *c, const char *key, int lo, int hi, int *out) {
     const char *v;
     if (!sngi_attr_raw(c, key, &v))
         return sngi_attr_missing(c, key);
     return parse_int(c, key, v, lo, hi, out);
 }
 
-sng_status sngi_attr_float(sng_op_ctx *c, const char *key, float def, float lo, float hi,
+sng_status sngi_attr_float(sngi_op_ctx *c, const char *key, float def, float lo, float hi,
                            float *out) {
     const char *v;
     *out = def;
@@ -83,7 +83,7 @@ sng_status sngi_attr_float(sng_op_ctx *c, const char *key, float def, float lo, 
     return SNG_OK;
 }
 
-sng_status sngi_attr_pair(sng_op_ctx *c, const char *key, int def, int lo, int hi, int out[2]) {
+sng_status sngi_attr_pair(sngi_op_ctx *c, const char *key, int def, int lo, int hi, int out[2]) {
     const char *v;
     out[0] = out[1] = def;
     if (!sngi_attr_raw(c, key, &v)) return SNG_OK;
@@ -100,7 +100,7 @@ sng_status sngi_attr_pair(sng_op_ctx *c, const char *key, int def, int lo, int h
     return parse_int(c, key, sep + 1, lo, hi, &out[1]);
 }
 
-sng_status sngi_attr_enum(sng_op_ctx *c, const char *key, const char *const *names, int def,
+sng_status sngi_attr_enum(sngi_op_ctx *c, const char *key, const char *const *names, int def,
                           int *out) {
     const char *v;
     *out = def;
@@ -118,7 +118,7 @@ sng_status sngi_attr_enum(sng_op_ctx *c, const char *key, const char *const *nam
                         allowed);
 }
 
-sng_status sngi_attr_bool(sng_op_ctx *c, const char *key, int def, int *out) {
+sng_status sngi_attr_bool(sngi_op_ctx *c, const char *key, int def, int *out) {
     static const char *const names[] = {"false", "true", "0", "1", NULL};
     int i;
     sng_status st = sngi_attr_enum(c, key, names, def ? 1 : 0, &i);
@@ -127,7 +127,7 @@ sng_status sngi_attr_bool(sng_op_ctx *c, const char *key, int def, int *out) {
     return SNG_OK;
 }
 
-sng_status sngi_attr_init(sng_op_ctx *c, sngi_init def, sngi_init *out, float *scale) {
+sng_status sngi_attr_init(sngi_op_ctx *c, sngi_init def, sngi_init *out, float *scale) {
     static const char *const names[] = {"zeros", "ones", "he", "he_uniform", "glorot",
                                         "glorot_normal", "normal", "uniform", NULL};
     static const sngi_init map[] = {SNGI_INIT_ZEROS, SNGI_INIT_ONES, SNGI_INIT_HE_NORMAL,

@@ -12,7 +12,7 @@
 
 #include "pool_common.h"
 
-static void avgpool_forward(const sngi_node *node, const sng_exec *x) {
+static void avgpool_forward(const sngi_node *node, const sngi_exec *x) {
     const sngi_pool_attr *a = node->attr;
     int64_t planes = (int64_t)x->n * node->shape.d[0];
     int64_t hw = (int64_t)a->H * a->W, ohw = (int64_t)a->Ho * a->Wo;
@@ -35,7 +35,7 @@ static void avgpool_forward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-static void avgpool_backward(const sngi_node *node, const sng_exec *x) {
+static void avgpool_backward(const sngi_node *node, const sngi_exec *x) {
     if (!x->din[0]) return;
     const sngi_pool_attr *a = node->attr;
     int64_t planes = (int64_t)x->n * node->shape.d[0];
@@ -58,7 +58,7 @@ static void avgpool_backward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-const sng_op_def sng_op_avgpool2d = {
+const sngi_op_def sngi_op_avgpool2d = {
     .name = "avgpool2d",
     .n_inputs = 1,
     .summary = "2-D average pooling over in-range cells (kernel, stride, pad, floor/ceil)",

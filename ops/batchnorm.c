@@ -22,7 +22,7 @@ typedef struct {
     float momentum, eps;
 } batchnorm_attr;
 
-static sng_status batchnorm_parse(sng_op_ctx *c, void *attr) {
+static sng_status batchnorm_parse(sngi_op_ctx *c, void *attr) {
     batchnorm_attr *a = attr;
     sng_status st;
     if ((st = sngi_attr_float(c, "momentum", 0.1f, 0.0f, 1.0f, &a->momentum))) return st;
@@ -38,7 +38,7 @@ static void bn_dims(const sngi_node *node, int *C, int64_t *S) {
     *S = s->nd == 1 ? 1 : sngi_shape_numel(s) / s->d[0];
 }
 
-static sng_status batchnorm_infer(sng_op_ctx *c, void *attr) {
+static sng_status batchnorm_infer(sngi_op_ctx *c, void *attr) {
     (void)attr;
     sngi_node *nd = c->node;
     if (nd->in_shape[0].nd < 1)
@@ -63,7 +63,7 @@ static size_t batchnorm_saved(const sngi_node *node, int n) {
     return 2 * (size_t)node->in_shape[0].d[0] * sizeof(float);
 }
 
-static void batchnorm_forward(const sngi_node *node, const sng_exec *x) {
+static void batchnorm_forward(const sngi_node *node, const sngi_exec *x) {
     const batchnorm_attr *a = node->attr;
     int C, n = x->n;
     int64_t S;
@@ -110,7 +110,7 @@ static void batchnorm_forward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-static void batchnorm_backward(const sngi_node *node, const sng_exec *x) {
+static void batchnorm_backward(const sngi_node *node, const sngi_exec *x) {
     int C, n = x->n;
     int64_t S;
     bn_dims(node, &C, &S);
@@ -144,7 +144,7 @@ static void batchnorm_backward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-const sng_op_def sng_op_batchnorm = {
+const sngi_op_def sngi_op_batchnorm = {
     .name = "batchnorm",
     .n_inputs = 1,
     .flags = SNG_OP_BWD_NEEDS_IN | SNG_OP_BATCH_COUPLED,

@@ -17,12 +17,12 @@ typedef struct {
     int same_label;
 } bce_attr;
 
-static sng_status bce_parse(sng_op_ctx *c, void *attr) {
+static sng_status bce_parse(sngi_op_ctx *c, void *attr) {
     bce_attr *a = attr;
     return sngi_attr_int(c, "same_label", 1, 0, 1, &a->same_label);
 }
 
-static sng_status bce_infer(sng_op_ctx *c, void *attr) {
+static sng_status bce_infer(sngi_op_ctx *c, void *attr) {
     (void)attr;
     sng_status st = elem_label_shape(c, 1, 0);
     if (st) return st;
@@ -35,7 +35,7 @@ static inline double bce_clamp(double p) {
     return p < BCE_CLAMP ? BCE_CLAMP : p > 1.0 - BCE_CLAMP ? 1.0 - BCE_CLAMP : p;
 }
 
-static void bce_forward(const sngi_node *node, const sng_exec *x) {
+static void bce_forward(const sngi_node *node, const sngi_exec *x) {
     const bce_attr *a = node->attr;
     int64_t e = elem_in_numel(node, 0), le = elem_in_numel(node, 1);
     int n = x->n;
@@ -54,7 +54,7 @@ static void bce_forward(const sngi_node *node, const sng_exec *x) {
     x->out[0] = n > 0 ? (float)(elem_sum_ordered(per, n) / ((double)n * e)) : 0.0f;
 }
 
-static void bce_backward(const sngi_node *node, const sng_exec *x) {
+static void bce_backward(const sngi_node *node, const sngi_exec *x) {
     const bce_attr *a = node->attr;
     float *dp = x->din[0];
     int n = x->n;
@@ -73,7 +73,7 @@ static void bce_backward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-const sng_op_def sng_op_bce = {
+const sngi_op_def sngi_op_bce = {
     .name = "bce",
     .n_inputs = 2,
     .flags = SNG_OP_LOSS | SNG_OP_BWD_NEEDS_IN,

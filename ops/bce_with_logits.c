@@ -15,12 +15,12 @@ typedef struct {
     int same_label;
 } bce_with_logits_attr;
 
-static sng_status bce_with_logits_parse(sng_op_ctx *c, void *attr) {
+static sng_status bce_with_logits_parse(sngi_op_ctx *c, void *attr) {
     bce_with_logits_attr *a = attr;
     return sngi_attr_int(c, "same_label", 1, 0, 1, &a->same_label);
 }
 
-static sng_status bce_with_logits_infer(sng_op_ctx *c, void *attr) {
+static sng_status bce_with_logits_infer(sngi_op_ctx *c, void *attr) {
     (void)attr;
     sng_status st = elem_label_shape(c, 1, 0);
     if (st) return st;
@@ -29,7 +29,7 @@ static sng_status bce_with_logits_infer(sng_op_ctx *c, void *attr) {
     return SNG_OK;
 }
 
-static void bce_with_logits_forward(const sngi_node *node, const sng_exec *x) {
+static void bce_with_logits_forward(const sngi_node *node, const sngi_exec *x) {
     const bce_with_logits_attr *a = node->attr;
     int64_t e = elem_in_numel(node, 0), le = elem_in_numel(node, 1);
     int n = x->n;
@@ -48,7 +48,7 @@ static void bce_with_logits_forward(const sngi_node *node, const sng_exec *x) {
     x->out[0] = n > 0 ? (float)(elem_sum_ordered(per, n) / ((double)n * e)) : 0.0f;
 }
 
-static void bce_with_logits_backward(const sngi_node *node, const sng_exec *x) {
+static void bce_with_logits_backward(const sngi_node *node, const sngi_exec *x) {
     const bce_with_logits_attr *a = node->attr;
     float *dz = x->din[0];
     int n = x->n;
@@ -65,7 +65,7 @@ static void bce_with_logits_backward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-const sng_op_def sng_op_bce_with_logits = {
+const sngi_op_def sngi_op_bce_with_logits = {
     .name = "bce_with_logits",
     .n_inputs = 2,
     .flags = SNG_OP_LOSS | SNG_OP_BWD_NEEDS_IN,

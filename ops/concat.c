@@ -13,12 +13,12 @@ typedef struct {
     int ax;
 } concat_attr;
 
-static sng_status concat_parse(sng_op_ctx *c, void *attr) {
+static sng_status concat_parse(sngi_op_ctx *c, void *attr) {
     concat_attr *a = attr;
     return sngi_attr_int(c, "axis", 0, -SNG_MAX_DIMS, SNG_MAX_DIMS - 1, &a->axis);
 }
 
-static sng_status concat_infer(sng_op_ctx *c, void *attr) {
+static sng_status concat_infer(sngi_op_ctx *c, void *attr) {
     concat_attr *a = attr;
     sngi_node *nd = c->node;
     const sngi_shape *s0 = &nd->in_shape[0];
@@ -62,7 +62,7 @@ static void concat_split(const sngi_node *node, int ax, int64_t *outer, int64_t 
     }
 }
 
-static void concat_forward(const sngi_node *node, const sng_exec *x) {
+static void concat_forward(const sngi_node *node, const sngi_exec *x) {
     const concat_attr *a = node->attr;
     int64_t outer, inner;
     concat_split(node, a->ax, &outer, &inner);
@@ -80,7 +80,7 @@ static void concat_forward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-static void concat_backward(const sngi_node *node, const sng_exec *x) {
+static void concat_backward(const sngi_node *node, const sngi_exec *x) {
     const concat_attr *a = node->attr;
     int64_t outer, inner;
     concat_split(node, a->ax, &outer, &inner);
@@ -102,7 +102,7 @@ static void concat_backward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-const sng_op_def sng_op_concat = {
+const sngi_op_def sngi_op_concat = {
     .name = "concat",
     .n_inputs = -1,
     .attr_size = sizeof(concat_attr),

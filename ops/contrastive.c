@@ -15,14 +15,14 @@ typedef struct {
     int same_label;
 } contrastive_attr;
 
-static sng_status contrastive_parse(sng_op_ctx *c, void *attr) {
+static sng_status contrastive_parse(sngi_op_ctx *c, void *attr) {
     contrastive_attr *a = attr;
     sng_status st;
     if ((st = sngi_attr_float(c, "margin", 1.0f, 0.0f, 1e30f, &a->margin))) return st;
     return sngi_attr_int(c, "same_label", 1, 0, 1, &a->same_label);
 }
 
-static sng_status contrastive_infer(sng_op_ctx *c, void *attr) {
+static sng_status contrastive_infer(sngi_op_ctx *c, void *attr) {
     (void)attr;
     sng_status st;
     if ((st = elem_same_shape(c, 0, 1))) return st;
@@ -32,7 +32,7 @@ static sng_status contrastive_infer(sng_op_ctx *c, void *attr) {
     return SNG_OK;
 }
 
-static void contrastive_forward(const sngi_node *node, const sng_exec *x) {
+static void contrastive_forward(const sngi_node *node, const sngi_exec *x) {
     const contrastive_attr *a = node->attr;
     int64_t d = elem_in_numel(node, 0);
     int n = x->n;
@@ -51,7 +51,7 @@ static void contrastive_forward(const sngi_node *node, const sng_exec *x) {
     x->out[0] = n > 0 ? (float)(elem_sum_ordered(per, n) / (2.0 * n)) : 0.0f;
 }
 
-static void contrastive_backward(const sngi_node *node, const sng_exec *x) {
+static void contrastive_backward(const sngi_node *node, const sngi_exec *x) {
     const contrastive_attr *a = node->attr;
     int64_t d = elem_in_numel(node, 0);
     int n = x->n;
@@ -78,7 +78,7 @@ static void contrastive_backward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-const sng_op_def sng_op_contrastive = {
+const sngi_op_def sngi_op_contrastive = {
     .name = "contrastive",
     .n_inputs = 3,
     .flags = SNG_OP_LOSS | SNG_OP_BWD_NEEDS_IN,

@@ -51,7 +51,7 @@ typedef struct {
     int C, H, W, Ho, Wo, pt, pl;
 } conv_attr;
 
-static sng_status conv_parse(sng_op_ctx *c, void *attr) {
+static sng_status conv_parse(sngi_op_ctx *c, void *attr) {
     conv_attr *a = attr;
     sng_status st;
     int k[2], s[2], d[2];
@@ -88,7 +88,7 @@ static int same_pad(int in, int k, int s, int d, int *out) {
     return total / 2;
 }
 
-static sng_status conv_infer(sng_op_ctx *c, void *attr) {
+static sng_status conv_infer(sngi_op_ctx *c, void *attr) {
     conv_attr *a = attr;
     const sngi_shape *in = &c->node->in_shape[0];
     char buf[64];
@@ -263,7 +263,7 @@ static void col2im_add(const conv_attr *a, const float *dcol, int B, int r0, int
 }
 
 /* ---- forward ------------------------------------------------------------------------------------ */
-static void conv_forward(const sngi_node *node, const sng_exec *x) {
+static void conv_forward(const sngi_node *node, const sngi_exec *x) {
     const conv_attr *a = node->attr;
     conv_tiling t = conv_tile(a, x->n, 0);
     int F = a->filters, ck = (int)t.ck, Wo = a->Wo;
@@ -322,7 +322,7 @@ static void conv_forward(const sngi_node *node, const sng_exec *x) {
 }
 
 /* ---- backward ----------------------------------------------------------------------------------- */
-static void conv_backward(const sngi_node *node, const sng_exec *x) {
+static void conv_backward(const sngi_node *node, const sngi_exec *x) {
     const conv_attr *a = node->attr;
     conv_tiling t = conv_tile(a, x->n, 1);
     int F = a->filters, ck = (int)t.ck, Wo = a->Wo;
@@ -383,7 +383,7 @@ static void conv_backward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-const sng_op_def sng_op_conv2d = {
+const sngi_op_def sngi_op_conv2d = {
     .name = "conv2d",
     .n_inputs = 1,
     .flags = SNG_OP_BWD_NEEDS_IN | SNG_OP_BWD_NEEDS_OUT | SNG_OP_KINKS,

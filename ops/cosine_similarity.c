@@ -11,7 +11,7 @@
 
 #define COS_EPS 1e-8
 
-static sng_status cosine_similarity_infer(sng_op_ctx *c, void *attr) {
+static sng_status cosine_similarity_infer(sngi_op_ctx *c, void *attr) {
     (void)attr;
     sng_status st = elem_same_shape(c, 0, 1);
     if (st) return st;
@@ -34,7 +34,7 @@ static void cos_stats(const float *a, const float *b, int64_t d, double *dot, do
     *nb = sqrt(bb);
 }
 
-static void cosine_similarity_forward(const sngi_node *node, const sng_exec *x) {
+static void cosine_similarity_forward(const sngi_node *node, const sngi_exec *x) {
     int64_t d = elem_in_numel(node, 0);
     int n = x->n;
     const float *a = x->in[0], *b = x->in[1];
@@ -47,7 +47,7 @@ static void cosine_similarity_forward(const sngi_node *node, const sng_exec *x) 
     }
 }
 
-static void cosine_similarity_backward(const sngi_node *node, const sng_exec *x) {
+static void cosine_similarity_backward(const sngi_node *node, const sngi_exec *x) {
     int64_t d = elem_in_numel(node, 0);
     int n = x->n;
     const float *a = x->in[0], *b = x->in[1], *dy = x->dout;
@@ -72,7 +72,7 @@ static void cosine_similarity_backward(const sngi_node *node, const sng_exec *x)
     }
 }
 
-const sng_op_def sng_op_cosine_similarity = {
+const sngi_op_def sngi_op_cosine_similarity = {
     .name = "cosine_similarity",
     .n_inputs = 2,
     .flags = SNG_OP_BWD_NEEDS_IN,

@@ -19,7 +19,7 @@ typedef struct {
     float init_scale;
 } dense_attr;
 
-static sng_status dense_parse(sng_op_ctx *c, void *attr) {
+static sng_status dense_parse(sngi_op_ctx *c, void *attr) {
     dense_attr *a = attr;
     sng_status st;
     if ((st = sngi_attr_int_req(c, "units", 1, 1 << 24, &a->units))) return st;
@@ -28,7 +28,7 @@ static sng_status dense_parse(sng_op_ctx *c, void *attr) {
     return sngi_attr_init(c, SNGI_INIT_GLOROT_UNIFORM, &a->init, &a->init_scale);
 }
 
-static sng_status dense_infer(sng_op_ctx *c, void *attr) {
+static sng_status dense_infer(sngi_op_ctx *c, void *attr) {
     dense_attr *a = attr;
     int64_t k = sngi_shape_numel(&c->node->in_shape[0]);
     if (k > (1 << 30)) return sngi_op_fail(c, SNG_ERR_SHAPE, "input too large");
@@ -48,7 +48,7 @@ static size_t dense_workspace(const sngi_node *node, int n, int pass) {
     return pass == 1 && a->act != SNGI_ACT_NONE ? (size_t)n * a->units * sizeof(float) : 0;
 }
 
-static void dense_forward(const sngi_node *node, const sng_exec *x) {
+static void dense_forward(const sngi_node *node, const sngi_exec *x) {
     const dense_attr *a = node->attr;
     int k = (int)sngi_shape_numel(&node->in_shape[0]), u = a->units, n = x->n;
     float *y = x->out;
@@ -60,7 +60,7 @@ static void dense_forward(const sngi_node *node, const sng_exec *x) {
     sngi_act_forward(a->act, 0.0f, y, y, (int64_t)n * u, x);
 }
 
-static void dense_backward(const sngi_node *node, const sng_exec *x) {
+static void dense_backward(const sngi_node *node, const sngi_exec *x) {
     const dense_attr *a = node->attr;
     int k = (int)sngi_shape_numel(&node->in_shape[0]), u = a->units, n = x->n;
     const float *g = x->dout;
@@ -77,7 +77,7 @@ static void dense_backward(const sngi_node *node, const sng_exec *x) {
     if (x->din[0]) sngi_sgemm(x->n_threads, 0, 0, n, k, u, 1.0f, g, u, x->p[0], k, 1.0f, x->din[0], k);
 }
 
-const sng_op_def sng_op_dense = {
+const sngi_op_def sngi_op_dense = {
     .name = "dense",
     .n_inputs = 1,
     .flags = SNG_OP_BWD_NEEDS_IN | SNG_OP_BWD_NEEDS_OUT | SNG_OP_KINKS,

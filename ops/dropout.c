@@ -14,7 +14,7 @@ typedef struct {
     float rate;
 } dropout_attr;
 
-static sng_status dropout_parse(sng_op_ctx *c, void *attr) {
+static sng_status dropout_parse(sngi_op_ctx *c, void *attr) {
     dropout_attr *a = attr;
     sng_status st = sngi_attr_float(c, "rate", 0.5f, 0.0f, 1.0f, &a->rate);
     if (st) return st;
@@ -23,19 +23,19 @@ static sng_status dropout_parse(sng_op_ctx *c, void *attr) {
     return SNG_OK;
 }
 
-static sng_status dropout_infer(sng_op_ctx *c, void *attr) {
+static sng_status dropout_infer(sngi_op_ctx *c, void *attr) {
     (void)attr;
     c->node->shape = c->node->in_shape[0];
     c->node->flops = 2.0 * (double)elem_numel(c->node);
     return SNG_OK;
 }
 
-static uint64_t dropout_seed(const sngi_node *node, const sng_exec *x) {
+static uint64_t dropout_seed(const sngi_node *node, const sngi_exec *x) {
     return x->seed ^ (uint64_t)node->order * 0x9E3779B97F4A7C15ull;
 }
 
 /* dst[i] (+)= keep_i ? src[i] / (1 - rate) : 0 over n floats; or a copy/sum in inference. */
-static void dropout_apply(const sngi_node *node, const sng_exec *x, const float *src, float *dst,
+static void dropout_apply(const sngi_node *node, const sngi_exec *x, const float *src, float *dst,
                           int accumulate) {
     const dropout_attr *a = node->attr;
     int64_t n = (int64_t)x->n * elem_numel(node);
@@ -60,15 +60,15 @@ static void dropout_apply(const sngi_node *node, const sng_exec *x, const float 
     }
 }
 
-static void dropout_forward(const sngi_node *node, const sng_exec *x) {
+static void dropout_forward(const sngi_node *node, const sngi_exec *x) {
     dropout_apply(node, x, x->in[0], x->out, 0);
 }
 
-static void dropout_backward(const sngi_node *node, const sng_exec *x) {
+static void dropout_backward(const sngi_node *node, const sngi_exec *x) {
     if (x->din[0]) dropout_apply(node, x, x->dout, x->din[0], 1);
 }
 
-const sng_op_def sng_op_dropout = {
+const sngi_op_def sngi_op_dropout = {
     .name = "dropout",
     .n_inputs = 1,
     .attr_size = sizeof(dropout_attr),

@@ -26,7 +26,7 @@ static inline int64_t elem_in_numel(const sngi_node *node, int k) {
 /* Fails unless inputs i and j have the same per-sample shape; the message names both inputs as
  * written in the model and both shapes: "absdiff: input 'left' has shape (4608) but 'right'
  * has (512)". */
-static inline sng_status elem_same_shape(sng_op_ctx *c, int i, int j) {
+static inline sng_status elem_same_shape(sngi_op_ctx *c, int i, int j) {
     const sngi_node *nd = c->node;
     if (sngi_shape_eq(&nd->in_shape[i], &nd->in_shape[j])) return SNG_OK;
     char si[64], sj[64];
@@ -38,7 +38,7 @@ static inline sng_status elem_same_shape(sng_op_ctx *c, int i, int j) {
 
 /* Fails unless input k (a label) has one element per sample, or (when like >= 0) the same shape
  * as input `like` (elementwise targets). */
-static inline sng_status elem_label_shape(sng_op_ctx *c, int k, int like) {
+static inline sng_status elem_label_shape(sngi_op_ctx *c, int k, int like) {
     const sngi_node *nd = c->node;
     if (sngi_shape_numel(&nd->in_shape[k]) == 1) return SNG_OK;
     if (like >= 0 && sngi_shape_eq(&nd->in_shape[k], &nd->in_shape[like])) return SNG_OK;

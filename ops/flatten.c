@@ -9,7 +9,7 @@
 
 #include "op.h"
 
-static sng_status flatten_infer(sng_op_ctx *c, void *attr) {
+static sng_status flatten_infer(sngi_op_ctx *c, void *attr) {
     int64_t n = sngi_shape_numel(&c->node->in_shape[0]);
     if (n > (1 << 30)) return sngi_op_fail(c, SNG_ERR_SHAPE, "flatten: input too large");
     c->node->shape = sngi_shape1((int)n);
@@ -17,12 +17,12 @@ static sng_status flatten_infer(sng_op_ctx *c, void *attr) {
     return SNG_OK;
 }
 
-static void flatten_forward(const sngi_node *node, const sng_exec *x) {
+static void flatten_forward(const sngi_node *node, const sngi_exec *x) {
     int64_t n = (int64_t)x->n * sngi_shape_numel(&node->shape);
     if (x->out != x->in[0]) memcpy(x->out, x->in[0], sizeof(float) * (size_t)n);
 }
 
-static void flatten_backward(const sngi_node *node, const sng_exec *x) {
+static void flatten_backward(const sngi_node *node, const sngi_exec *x) {
     float *dx = x->din[0];
     if (!dx || dx == x->dout) return;
     int64_t n = (int64_t)x->n * sngi_shape_numel(&node->shape);
@@ -31,7 +31,7 @@ static void flatten_backward(const sngi_node *node, const sng_exec *x) {
     for (int64_t i = 0; i < n; i++) dx[i] += dy[i];
 }
 
-const sng_op_def sng_op_flatten = {
+const sngi_op_def sngi_op_flatten = {
     .name = "flatten",
     .n_inputs = 1,
     .flags = SNG_OP_ALIAS,

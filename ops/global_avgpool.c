@@ -7,7 +7,7 @@
 
 #include "op.h"
 
-static sng_status gap_infer(sng_op_ctx *c, void *attr) {
+static sng_status gap_infer(sngi_op_ctx *c, void *attr) {
     const sngi_shape *in = &c->node->in_shape[0];
     char buf[64];
     if (in->nd != 3)
@@ -18,7 +18,7 @@ static sng_status gap_infer(sng_op_ctx *c, void *attr) {
     return SNG_OK;
 }
 
-static void gap_forward(const sngi_node *node, const sng_exec *x) {
+static void gap_forward(const sngi_node *node, const sngi_exec *x) {
     const sngi_shape *in = &node->in_shape[0];
     int64_t planes = (int64_t)x->n * in->d[0], hw = (int64_t)in->d[1] * in->d[2];
     float inv = 1.0f / (float)hw;
@@ -31,7 +31,7 @@ static void gap_forward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-static void gap_backward(const sngi_node *node, const sng_exec *x) {
+static void gap_backward(const sngi_node *node, const sngi_exec *x) {
     if (!x->din[0]) return;
     const sngi_shape *in = &node->in_shape[0];
     int64_t planes = (int64_t)x->n * in->d[0], hw = (int64_t)in->d[1] * in->d[2];
@@ -43,7 +43,7 @@ static void gap_backward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-const sng_op_def sng_op_global_avgpool = {
+const sngi_op_def sngi_op_global_avgpool = {
     .name = "global_avgpool",
     .n_inputs = 1,
     .summary = "mean of each channel over its spatial map: (C,H,W) -> (C)",

@@ -10,7 +10,7 @@ typedef struct {
     sngi_shape shape;
 } input_attr;
 
-static sng_status input_parse(sng_op_ctx *c, void *attr) {
+static sng_status input_parse(sngi_op_ctx *c, void *attr) {
     input_attr *a = attr;
     const char *v;
     if (!sngi_attr_raw(c, "shape", &v))
@@ -21,12 +21,12 @@ static sng_status input_parse(sng_op_ctx *c, void *attr) {
     return SNG_OK;
 }
 
-static sng_status input_infer(sng_op_ctx *c, void *attr) {
+static sng_status input_infer(sngi_op_ctx *c, void *attr) {
     c->node->shape = ((input_attr *)attr)->shape;
     return SNG_OK;
 }
 
-const sng_op_def sng_op_input = {
+const sngi_op_def sngi_op_input = {
     .name = "input",
     .n_inputs = 0,
     .flags = SNG_OP_INPUT | SNG_OP_NO_GRAD,

@@ -7,7 +7,7 @@
 
 #include "elem_common.h"
 
-static sng_status l2_distance_infer(sng_op_ctx *c, void *attr) {
+static sng_status l2_distance_infer(sngi_op_ctx *c, void *attr) {
     (void)attr;
     sng_status st = elem_same_shape(c, 0, 1);
     if (st) return st;
@@ -16,7 +16,7 @@ static sng_status l2_distance_infer(sng_op_ctx *c, void *attr) {
     return SNG_OK;
 }
 
-static void l2_distance_forward(const sngi_node *node, const sng_exec *x) {
+static void l2_distance_forward(const sngi_node *node, const sngi_exec *x) {
     int64_t d = elem_in_numel(node, 0);
     int n = x->n;
     const float *a = x->in[0], *b = x->in[1];
@@ -25,7 +25,7 @@ static void l2_distance_forward(const sngi_node *node, const sng_exec *x) {
     for (int i = 0; i < n; i++) y[i] = (float)sqrt(elem_sqdist(a + i * d, b + i * d, d));
 }
 
-static void l2_distance_backward(const sngi_node *node, const sng_exec *x) {
+static void l2_distance_backward(const sngi_node *node, const sngi_exec *x) {
     int64_t d = elem_in_numel(node, 0);
     int n = x->n;
     const float *a = x->in[0], *b = x->in[1], *y = x->out, *dy = x->dout;
@@ -42,7 +42,7 @@ static void l2_distance_backward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-const sng_op_def sng_op_l2_distance = {
+const sngi_op_def sngi_op_l2_distance = {
     .name = "l2_distance",
     .n_inputs = 2,
     .flags = SNG_OP_BWD_NEEDS_IN | SNG_OP_BWD_NEEDS_OUT,

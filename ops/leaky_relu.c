@@ -10,26 +10,26 @@ typedef struct {
     float alpha;
 } leaky_relu_attr;
 
-static sng_status leaky_relu_parse(sng_op_ctx *c, void *attr) {
+static sng_status leaky_relu_parse(sngi_op_ctx *c, void *attr) {
     leaky_relu_attr *a = attr;
     return sngi_attr_float(c, "alpha", 0.01f, 0.0f, 1e6f, &a->alpha);
 }
 
-static sng_status leaky_relu_infer(sng_op_ctx *c, void *attr) {
+static sng_status leaky_relu_infer(sngi_op_ctx *c, void *attr) {
     return sngi_act_infer(c, SNGI_ACT_LEAKY_RELU);
 }
 
-static void leaky_relu_forward(const sngi_node *node, const sng_exec *x) {
+static void leaky_relu_forward(const sngi_node *node, const sngi_exec *x) {
     const leaky_relu_attr *a = node->attr;
     sngi_act_op_forward(node, x, SNGI_ACT_LEAKY_RELU, a->alpha);
 }
 
-static void leaky_relu_backward(const sngi_node *node, const sng_exec *x) {
+static void leaky_relu_backward(const sngi_node *node, const sngi_exec *x) {
     const leaky_relu_attr *a = node->attr;
     sngi_act_op_backward(node, x, SNGI_ACT_LEAKY_RELU, a->alpha);
 }
 
-const sng_op_def sng_op_leaky_relu = {
+const sngi_op_def sngi_op_leaky_relu = {
     .name = "leaky_relu",
     .n_inputs = 1,
     .flags = SNG_OP_BWD_NEEDS_OUT | SNG_OP_KINKS,

@@ -30,7 +30,7 @@ static inline int argmax_at(const sngi_pool_attr *a, const float *xp, int oh, in
     return best;
 }
 
-static void maxpool_forward(const sngi_node *node, const sng_exec *x) {
+static void maxpool_forward(const sngi_node *node, const sngi_exec *x) {
     const sngi_pool_attr *a = node->attr;
     int64_t planes = (int64_t)x->n * node->shape.d[0];
     int64_t hw = (int64_t)a->H * a->W, ohw = (int64_t)a->Ho * a->Wo;
@@ -64,7 +64,7 @@ static void maxpool_forward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-static void maxpool_backward(const sngi_node *node, const sng_exec *x) {
+static void maxpool_backward(const sngi_node *node, const sngi_exec *x) {
     if (!x->din[0]) return;
     const sngi_pool_attr *a = node->attr;
     int64_t planes = (int64_t)x->n * node->shape.d[0];
@@ -78,7 +78,7 @@ static void maxpool_backward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-const sng_op_def sng_op_maxpool2d = {
+const sngi_op_def sngi_op_maxpool2d = {
     .name = "maxpool2d",
     .n_inputs = 1,
     .flags = SNG_OP_BWD_NEEDS_IN | SNG_OP_KINKS,

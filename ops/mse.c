@@ -7,7 +7,7 @@
 
 #include "elem_common.h"
 
-static sng_status mse_infer(sng_op_ctx *c, void *attr) {
+static sng_status mse_infer(sngi_op_ctx *c, void *attr) {
     (void)attr;
     sng_status st = elem_same_shape(c, 0, 1);
     if (st) return st;
@@ -16,7 +16,7 @@ static sng_status mse_infer(sng_op_ctx *c, void *attr) {
     return SNG_OK;
 }
 
-static void mse_forward(const sngi_node *node, const sng_exec *x) {
+static void mse_forward(const sngi_node *node, const sngi_exec *x) {
     int64_t e = elem_in_numel(node, 0);
     int n = x->n;
     double *per = x->ws;
@@ -25,7 +25,7 @@ static void mse_forward(const sngi_node *node, const sng_exec *x) {
     x->out[0] = n > 0 ? (float)(elem_sum_ordered(per, n) / ((double)n * e)) : 0.0f;
 }
 
-static void mse_backward(const sngi_node *node, const sng_exec *x) {
+static void mse_backward(const sngi_node *node, const sngi_exec *x) {
     float *dp = x->din[0], *dt = x->din[1];
     int n = x->n;
     if ((!dp && !dt) || n == 0) return;
@@ -42,7 +42,7 @@ static void mse_backward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-const sng_op_def sng_op_mse = {
+const sngi_op_def sngi_op_mse = {
     .name = "mse",
     .n_inputs = 2,
     .flags = SNG_OP_LOSS | SNG_OP_BWD_NEEDS_IN,

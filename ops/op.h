@@ -1,7 +1,7 @@
 /*
  * op.h — the op interface. Everything about an op lives in one file ops/<name>.c that defines
- * `const sng_op_def sng_op_<name>` and is listed by one line in ops/ops.def. The compiler,
- * autodiff, planner and executor only ever see sng_op_def.
+ * `const sngi_op_def sngi_op_<name>` and is listed by one line in ops/ops.def. The compiler,
+ * autodiff, planner and executor only ever see sngi_op_def.
  *
  * Conventions for kernels:
  *   - Data are float32, activations NCHW with the batch dim first: x: (N, C, H, W).
@@ -45,16 +45,16 @@ enum { SNGI_KINK_OFF = 0, SNGI_KINK_RECORD, SNGI_KINK_REPLAY };
 
 /* Context handed to parse and infer. ctx and g are opaque to ops (op_core.h does not define
  * them): ops reach the graph only through the services below (engine/op_ctx.c). */
-typedef struct sng_op_ctx {
+typedef struct sngi_op_ctx {
     sng_ctx *ctx;
     sng_graph *g;
     int node_id;
     sngi_node *node;
     const char *missing; /* set by sngi_attr_missing: the required attribute absent (borrowed) */
-} sng_op_ctx;
+} sngi_op_ctx;
 
 /* What a kernel sees at run time. Pointers index the planned arena/slab. */
-typedef struct sng_exec {
+typedef struct sngi_exec {
     int n;                  /* batch size of this node's input/output */
     int training;           /* 1 in training (batchnorm uses batch stats, dropout drops) */
     const float *const *in; /* in[i]: input i, shape (n, node->in_shape[i]) */
@@ -70,69 +70,69 @@ typedef struct sng_exec {
     int64_t step;           /* training step (dropout) */
     int32_t *kinks;         /* kink decisions of this node (SNG_OP_KINKS), or NULL when off */
     int kink_mode;          /* SNGI_KINK_RECORD or SNGI_KINK_REPLAY when kinks is set */
-} sng_exec;
+} sngi_exec;
 
 /* Branch decision i of a kinked op: cond itself, recorded, or the recorded one (see above).
  * i ranges over the node's output elements (x->n times its shape). */
-static inline int sngi_kink(const sng_exec *x, int64_t i, int cond) {
+static inline int sngi_kink(const sngi_exec *x, int64_t i, int cond) {
     if (!x->kinks) return cond;
     if (x->kink_mode == SNGI_KINK_RECORD) x->kinks[i] = cond;
     return x->kinks[i];
 }
 
-typedef struct sng_op_def {
+typedef struct sngi_op_def {
     const char *name;    /* XML element name, "conv2d" */
     int n_inputs;        /* exact count; -1: one or more (variadic) */
     unsigned flags;      /* SNG_OP_* */
     size_t attr_size;    /* sizeof the op's private attr struct (0: none) */
     const char *summary; /* one line for `sngraph ops` and docs */
     /* Reads the XML attributes into attr with the sngi_attr_* helpers. May be NULL (no attrs). */
-    sng_status (*parse)(sng_op_ctx *c, void *attr);
+    sng_status (*parse)(sngi_op_ctx *c, void *attr);
     /* Input shapes (c->node->in_shape) -> output shape, parameters, flops. */
-    sng_status (*infer)(sng_op_ctx *c, void *attr);
+    sng_status (*infer)(sngi_op_ctx *c, void *attr);
     /* Bytes of scratch for a pass (0 forward, 1 backward) at batch n. NULL = 0. */
     size_t (*workspace)(const sngi_node *node, int n, int pass);
     /* Bytes kept from forward to backward at batch n (e.g. batchnorm mean/rstd). NULL = 0. */
     size_t (*saved)(const sngi_node *node, int n);
-    void (*forward)(const sngi_node *node, const sng_exec *x);
+    void (*forward)(const sngi_node *node, const sngi_exec *x);
     /* NULL: the op cannot be differentiated (building a training graph through it fails). */
-    void (*backward)(const sngi_node *node, const sng_exec *x);
-} sng_op_def;
+    void (*backward)(const sngi_node *node, const sngi_exec *x);
+} sngi_op_def;
 
 /* Registry (ops/registry.c, generated from ops/ops.def). */
-const sng_op_def *sngi_op_find(const char *name);
-const sng_op_def *const *sngi_op_all(int *n_out);
+const sngi_op_def *sngi_op_find(const char *name);
+const sngi_op_def *const *sngi_op_all(int *n_out);
 
 /* ---- attribute helpers for parse(): each marks the attribute as read ----------------------- */
 /* Returns 1 and sets *val when present, 0 when absent. */
-int sngi_attr_raw(sng_op_ctx *c, const char *key, const char **val);
-sng_status sngi_attr_int(sng_op_ctx *c, const char *key, int def, int lo, int hi, int *out);
+int sngi_attr_raw(sngi_op_ctx *c, const char *key, const char **val);
+sng_status sngi_attr_int(sngi_op_ctx *c, const char *key, int def, int lo, int hi, int *out);
 /* Required integer (error naming the attribute when absent). */
-sng_status sngi_attr_int_req(sng_op_ctx *c, const char *key, int lo, int hi, int *out);
-sng_status sngi_attr_float(sng_op_ctx *c, const char *key, float def, float lo, float hi,
+sng_status sngi_attr_int_req(sngi_op_ctx *c, const char *key, int lo, int hi, int *out);
+sng_status sngi_attr_float(sngi_op_ctx *c, const char *key, float def, float lo, float hi,
                            float *out);
 /* "3" -> {3,3}; "3,5" -> {3,5}. */
-sng_status sngi_attr_pair(sng_op_ctx *c, const char *key, int def, int lo, int hi, int out[2]);
+sng_status sngi_attr_pair(sngi_op_ctx *c, const char *key, int def, int lo, int hi, int out[2]);
 /* names is NULL-terminated; *out = index. */
-sng_status sngi_attr_enum(sng_op_ctx *c, const char *key, const char *const *names, int def,
+sng_status sngi_attr_enum(sngi_op_ctx *c, const char *key, const char *const *names, int def,
                           int *out);
-sng_status sngi_attr_bool(sng_op_ctx *c, const char *key, int def, int *out);
+sng_status sngi_attr_bool(sngi_op_ctx *c, const char *key, int def, int *out);
 /* init="he|he_uniform|glorot|glorot_normal|normal|uniform|zeros|ones", init_scale="0.01". */
-sng_status sngi_attr_init(sng_op_ctx *c, sngi_init def, sngi_init *out, float *scale);
+sng_status sngi_attr_init(sngi_op_ctx *c, sngi_init def, sngi_init *out, float *scale);
 
 /* Fails with "missing required attribute 'key'" and records key in c->missing, so the compiler
  * can point at a misspelt attribute instead without reading the message. key must outlive c. */
-sng_status sngi_attr_missing(sng_op_ctx *c, const char *key);
+sng_status sngi_attr_missing(sngi_op_ctx *c, const char *key);
 
 /* Fails at the node with "FILE:LINE: error: <elem name=..>: msg". */
-sng_status sngi_op_fail(sng_op_ctx *c, sng_status st, const char *fmt, ...)
+sng_status sngi_op_fail(sngi_op_ctx *c, sng_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Declares parameter `pname` of the current node (tied across instances by scope). init/scale as parsed; fans for He/Glorot. */
-sng_status sngi_op_param(sng_op_ctx *c, const char *pname, const sngi_shape *shape,
+sng_status sngi_op_param(sngi_op_ctx *c, const char *pname, const sngi_shape *shape,
                          sngi_init init, float scale, int fan_in, int fan_out);
 /* Same, but the parameter is running state (updated in forward, not by the optimiser). */
-sng_status sngi_op_state(sng_op_ctx *c, const char *pname, const sngi_shape *shape,
+sng_status sngi_op_state(sngi_op_ctx *c, const char *pname, const sngi_shape *shape,
                          sngi_init init);
 
 /* Shape builders. */

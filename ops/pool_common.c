@@ -5,7 +5,7 @@
 
 #include "pool_common.h"
 
-sng_status sngi_pool_parse(sng_op_ctx *c, void *attr) {
+sng_status sngi_pool_parse(sngi_op_ctx *c, void *attr) {
     sngi_pool_attr *a = attr;
     static const char *const rounds[] = {"floor", "ceil", NULL};
     int k[2], s[2], p[2];
@@ -32,7 +32,7 @@ static int pool_out(int in, int k, int s, int p, int ceil_mode) {
     return o;
 }
 
-sng_status sngi_pool_infer(sng_op_ctx *c, void *attr) {
+sng_status sngi_pool_infer(sngi_op_ctx *c, void *attr) {
     sngi_pool_attr *a = attr;
     const sngi_shape *in = &c->node->in_shape[0];
     char buf[64];

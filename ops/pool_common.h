@@ -15,9 +15,9 @@ typedef struct {
 
 /* parse(): kernel (2 or "kh,kw"), stride (default = kernel), pad (smaller than the kernel),
  * round ("floor" | "ceil"). */
-sng_status sngi_pool_parse(sng_op_ctx *c, void *attr);
+sng_status sngi_pool_parse(sngi_op_ctx *c, void *attr);
 /* infer(): (C,H,W) -> (C,Ho,Wo), flops C*Ho*Wo*kh*kw; errors name the op. */
-sng_status sngi_pool_infer(sng_op_ctx *c, void *attr);
+sng_status sngi_pool_infer(sngi_op_ctx *c, void *attr);
 
 /* In-range window [lo, hi) of output index o along an axis. */
 static inline void sngi_pool_win(int o, int s, int p, int k, int in, int *lo, int *hi) {

@@ -7,23 +7,23 @@
 
 #include "op.h"
 
-#define SNG_OP(name) extern const sng_op_def sng_op_##name;
+#define SNG_OP(name) extern const sngi_op_def sngi_op_##name;
 #include "ops.def"
 #undef SNG_OP
 
-static const sng_op_def *const table[] = {
-#define SNG_OP(name) &sng_op_##name,
+static const sngi_op_def *const table[] = {
+#define SNG_OP(name) &sngi_op_##name,
 #include "ops.def"
 #undef SNG_OP
 };
 
-const sng_op_def *sngi_op_find(const char *name) {
+const sngi_op_def *sngi_op_find(const char *name) {
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(table[i]->name, name) == 0) return table[i];
     return NULL;
 }
 
-const sng_op_def *const *sngi_op_all(int *n_out) {
+const sngi_op_def *const *sngi_op_all(int *n_out) {
     *n_out = (int)(sizeof table / sizeof table[0]);
     return table;
 }

@@ -17,7 +17,7 @@ typedef struct {
     int d[SNG_MAX_DIMS]; /* -1: inferred */
 } reshape_attr;
 
-static sng_status reshape_parse(sng_op_ctx *c, void *attr) {
+static sng_status reshape_parse(sngi_op_ctx *c, void *attr) {
     reshape_attr *a = attr;
     const char *v;
     if (!sngi_attr_raw(c, "shape", &v))
@@ -59,7 +59,7 @@ static void target_str(const reshape_attr *a, char *buf, size_t n) {
     if (k < n) snprintf(buf + k, n - k, ")");
 }
 
-static sng_status reshape_infer(sng_op_ctx *c, void *attr) {
+static sng_status reshape_infer(sngi_op_ctx *c, void *attr) {
     reshape_attr *a = attr;
     const sngi_shape *in = &c->node->in_shape[0];
     int64_t numel = sngi_shape_numel(in), known = 1;
@@ -86,12 +86,12 @@ static sng_status reshape_infer(sng_op_ctx *c, void *attr) {
     return SNG_OK;
 }
 
-static void reshape_forward(const sngi_node *node, const sng_exec *x) {
+static void reshape_forward(const sngi_node *node, const sngi_exec *x) {
     int64_t n = (int64_t)x->n * sngi_shape_numel(&node->shape);
     if (x->out != x->in[0]) memcpy(x->out, x->in[0], sizeof(float) * (size_t)n);
 }
 
-static void reshape_backward(const sngi_node *node, const sng_exec *x) {
+static void reshape_backward(const sngi_node *node, const sngi_exec *x) {
     float *dx = x->din[0];
     if (!dx || dx == x->dout) return;
     int64_t n = (int64_t)x->n * sngi_shape_numel(&node->shape);
@@ -100,7 +100,7 @@ static void reshape_backward(const sngi_node *node, const sng_exec *x) {
     for (int64_t i = 0; i < n; i++) dx[i] += dy[i];
 }
 
-const sng_op_def sng_op_reshape = {
+const sngi_op_def sngi_op_reshape = {
     .name = "reshape",
     .n_inputs = 1,
     .flags = SNG_OP_ALIAS,

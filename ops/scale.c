@@ -9,21 +9,21 @@ typedef struct {
     float alpha, beta;
 } scale_attr;
 
-static sng_status scale_parse(sng_op_ctx *c, void *attr) {
+static sng_status scale_parse(sngi_op_ctx *c, void *attr) {
     scale_attr *a = attr;
     sng_status st;
     if ((st = sngi_attr_float(c, "alpha", 1.0f, -1e30f, 1e30f, &a->alpha))) return st;
     return sngi_attr_float(c, "beta", 0.0f, -1e30f, 1e30f, &a->beta);
 }
 
-static sng_status scale_infer(sng_op_ctx *c, void *attr) {
+static sng_status scale_infer(sngi_op_ctx *c, void *attr) {
     (void)attr;
     c->node->shape = c->node->in_shape[0];
     c->node->flops = 2.0 * (double)elem_numel(c->node);
     return SNG_OK;
 }
 
-static void scale_forward(const sngi_node *node, const sng_exec *x) {
+static void scale_forward(const sngi_node *node, const sngi_exec *x) {
     const scale_attr *a = node->attr;
     int64_t n = (int64_t)x->n * elem_numel(node);
     const float *in = x->in[0];
@@ -32,7 +32,7 @@ static void scale_forward(const sngi_node *node, const sng_exec *x) {
     for (int64_t i = 0; i < n; i++) y[i] = alpha * in[i] + beta;
 }
 
-static void scale_backward(const sngi_node *node, const sng_exec *x) {
+static void scale_backward(const sngi_node *node, const sngi_exec *x) {
     if (!x->din[0]) return;
     const scale_attr *a = node->attr;
     int64_t n = (int64_t)x->n * elem_numel(node);
@@ -42,7 +42,7 @@ static void scale_backward(const sngi_node *node, const sng_exec *x) {
     for (int64_t i = 0; i < n; i++) dx[i] += alpha * dy[i];
 }
 
-const sng_op_def sng_op_scale = {
+const sngi_op_def sngi_op_scale = {
     .name = "scale",
     .n_inputs = 1,
     .attr_size = sizeof(scale_attr),

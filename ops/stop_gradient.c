@@ -6,24 +6,24 @@
 
 #include "elem_common.h"
 
-static sng_status stop_gradient_infer(sng_op_ctx *c, void *attr) {
+static sng_status stop_gradient_infer(sngi_op_ctx *c, void *attr) {
     (void)attr;
     c->node->shape = c->node->in_shape[0];
     c->node->flops = 0;
     return SNG_OK;
 }
 
-static void stop_gradient_forward(const sngi_node *node, const sng_exec *x) {
+static void stop_gradient_forward(const sngi_node *node, const sngi_exec *x) {
     int64_t n = (int64_t)x->n * elem_numel(node);
     if (x->out != x->in[0]) memcpy(x->out, x->in[0], sizeof(float) * (size_t)n);
 }
 
-static void stop_gradient_backward(const sngi_node *node, const sng_exec *x) {
+static void stop_gradient_backward(const sngi_node *node, const sngi_exec *x) {
     (void)node;
     (void)x;
 }
 
-const sng_op_def sng_op_stop_gradient = {
+const sngi_op_def sngi_op_stop_gradient = {
     .name = "stop_gradient",
     .n_inputs = 1,
     .flags = SNG_OP_NO_GRAD,

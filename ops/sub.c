@@ -5,7 +5,7 @@
 
 #include "elem_common.h"
 
-static sng_status sub_infer(sng_op_ctx *c, void *attr) {
+static sng_status sub_infer(sngi_op_ctx *c, void *attr) {
     (void)attr;
     sng_status st = elem_same_shape(c, 0, 1);
     if (st) return st;
@@ -14,7 +14,7 @@ static sng_status sub_infer(sng_op_ctx *c, void *attr) {
     return SNG_OK;
 }
 
-static void sub_forward(const sngi_node *node, const sng_exec *x) {
+static void sub_forward(const sngi_node *node, const sngi_exec *x) {
     int64_t n = (int64_t)x->n * elem_numel(node);
     const float *a = x->in[0], *b = x->in[1];
     float *y = x->out;
@@ -22,7 +22,7 @@ static void sub_forward(const sngi_node *node, const sng_exec *x) {
     for (int64_t i = 0; i < n; i++) y[i] = a[i] - b[i];
 }
 
-static void sub_backward(const sngi_node *node, const sng_exec *x) {
+static void sub_backward(const sngi_node *node, const sngi_exec *x) {
     int64_t n = (int64_t)x->n * elem_numel(node);
     const float *dy = x->dout;
     float *da = x->din[0], *db = x->din[1];
@@ -36,7 +36,7 @@ static void sub_backward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-const sng_op_def sng_op_sub = {
+const sngi_op_def sngi_op_sub = {
     .name = "sub",
     .n_inputs = 2,
     .summary = "elementwise difference a - b",

@@ -17,14 +17,14 @@ typedef struct {
     int squared;
 } triplet_attr;
 
-static sng_status triplet_parse(sng_op_ctx *c, void *attr) {
+static sng_status triplet_parse(sngi_op_ctx *c, void *attr) {
     triplet_attr *a = attr;
     sng_status st;
     if ((st = sngi_attr_float(c, "margin", 1.0f, 0.0f, 1e30f, &a->margin))) return st;
     return sngi_attr_bool(c, "squared", 1, &a->squared);
 }
 
-static sng_status triplet_infer(sng_op_ctx *c, void *attr) {
+static sng_status triplet_infer(sngi_op_ctx *c, void *attr) {
     (void)attr;
     sng_status st;
     if ((st = elem_same_shape(c, 0, 1))) return st;
@@ -45,7 +45,7 @@ static void triplet_dists(const triplet_attr *a, const float *an, const float *p
     }
 }
 
-static void triplet_forward(const sngi_node *node, const sng_exec *x) {
+static void triplet_forward(const sngi_node *node, const sngi_exec *x) {
     const triplet_attr *a = node->attr;
     int64_t d = elem_in_numel(node, 0);
     int n = x->n;
@@ -60,7 +60,7 @@ static void triplet_forward(const sngi_node *node, const sng_exec *x) {
     x->out[0] = n > 0 ? (float)(elem_sum_ordered(per, n) / n) : 0.0f;
 }
 
-static void triplet_backward(const sngi_node *node, const sng_exec *x) {
+static void triplet_backward(const sngi_node *node, const sngi_exec *x) {
     const triplet_attr *a = node->attr;
     int64_t d = elem_in_numel(node, 0);
     int n = x->n;
@@ -91,7 +91,7 @@ static void triplet_backward(const sngi_node *node, const sng_exec *x) {
     }
 }
 
-const sng_op_def sng_op_triplet = {
+const sngi_op_def sngi_op_triplet = {
     .name = "triplet",
     .n_inputs = 3,
     .flags = SNG_OP_LOSS | SNG_OP_BWD_NEEDS_IN | SNG_OP_KINKS,

@@ -160,9 +160,9 @@ static int check_ref(const char *op, const char *kind, const char *ref, const ch
 
 static void test_every_op_is_covered(void) {
     int n, bad = 0;
-    const sng_op_def *const *ops = sngi_op_all(&n);
+    const sngi_op_def *const *ops = sngi_op_all(&n);
     for (int i = 0; i < n; i++) {
-        const sng_op_def *op = ops[i];
+        const sngi_op_def *op = ops[i];
         const op_cover *c = find_cover(op->name);
         if (!c) {
             fprintf(stderr, "\n  op '%s' has no entry in tests/test_op_coverage.c: it needs a "
